@@ -1,0 +1,562 @@
+"""The fact base: loading and validating `knowledge/*.yaml` into immutable entries.
+
+This module owns the schema of the YAML files and nothing else. It reads every file
+with the YAML safe loader, checks every entry, and either returns a complete
+`FactBase` or raises `KnowledgeError` listing every problem as
+`file:line: entry id: field: what is wrong`. Nothing half-loaded ever escapes.
+
+Two kinds of files live in the folder:
+- fact files, with a `section`, a `page` and a list of `entries`;
+- `vocabulary.yaml`, with the units, the availability levels and the synonyms
+  (the words the matcher treats as one), so staff extend them without code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGS: tuple[str, str] = ("en", "fr")
+KINDS: tuple[str, ...] = (
+    "figure",
+    "definition",
+    "person",
+    "category",
+    "lever",
+    "commitment",
+    "recommendation",
+)
+QUALIFIERS: tuple[str, ...] = ("exact", "more_than", "at_least", "about", "almost")
+VOCABULARY_FILE = "vocabulary.yaml"
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A short text in both languages."""
+
+    en: str
+    fr: str
+
+    def get(self, lang: str) -> str:
+        return self.fr if lang == "fr" else self.en
+
+    def as_dict(self) -> dict[str, str]:
+        return {"en": self.en, "fr": self.fr}
+
+
+@dataclass(frozen=True)
+class Range:
+    """A value the report gives as a range, such as 300-400K."""
+
+    low: float
+    high: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"low": self.low, "high": self.high}
+
+
+Value = float | int | Range | None
+
+
+@dataclass(frozen=True)
+class Source:
+    section: Text
+    page: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"section": self.section.as_dict(), "page": self.page}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One figure or one definition of the report, with everything said about it."""
+
+    id: str
+    kind: str
+    label: Text
+    definition: Text
+    aliases: dict[str, tuple[str, ...]]
+    source: Source
+    file: str
+    line: int
+    value: Value = None
+    qualifier: str = "exact"
+    unit: str | None = None
+    period: Text | None = None
+    scope: Text | None = None
+    caveat: Text | None = None
+    availability: str | None = None
+    note: Text | None = None
+    related: tuple[str, ...] = ()
+
+    @property
+    def is_figure(self) -> bool:
+        return self.kind == "figure"
+
+    def numbers(self) -> list[float]:
+        """The numbers this entry's value holds (none for definitions)."""
+        if isinstance(self.value, Range):
+            return [self.value.low, self.value.high]
+        if self.value is None:
+            return []
+        return [float(self.value)]
+
+    def as_dict(self) -> dict[str, Any]:
+        value: Any
+        if isinstance(self.value, Range):
+            value = self.value.as_dict()
+        else:
+            value = self.value
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "value": value,
+            "qualifier": self.qualifier,
+            "unit": self.unit,
+            "period": self.period.as_dict() if self.period else None,
+            "scope": self.scope.as_dict() if self.scope else None,
+            "label": self.label.as_dict(),
+            "definition": self.definition.as_dict(),
+            "caveat": self.caveat.as_dict() if self.caveat else None,
+            "aliases": {lang: list(self.aliases[lang]) for lang in LANGS},
+            "note": self.note.as_dict() if self.note else None,
+            "availability": self.availability,
+            "related": list(self.related),
+            "source": self.source.as_dict(),
+            "file": self.file,
+        }
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: Text
+    percent: bool = False
+    signed: bool = False
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Units, availability levels and synonym groups shared by every fact file."""
+
+    units: dict[str, Unit]
+    availability: dict[str, Text]
+    synonyms: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class FactBase:
+    entries: tuple[Entry, ...]
+    vocabulary: Vocabulary
+    by_id: dict[str, Entry] = field(repr=False)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, entry_id: str) -> Entry:
+        return self.by_id[entry_id]
+
+    def related(self, entry: Entry) -> list[Entry]:
+        return [self.by_id[r] for r in entry.related]
+
+    def to_json(self) -> str:
+        return json.dumps([e.as_dict() for e in self.entries], ensure_ascii=False, indent=2)
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Entries counted by file, then by kind."""
+        out: dict[str, dict[str, int]] = {}
+        for entry in self.entries:
+            kinds = out.setdefault(entry.file, {})
+            kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
+        return out
+
+
+class KnowledgeError(Exception):
+    """The fact base is invalid; `problems` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# ---------------------------------------------------------------- parsing
+
+
+@dataclass
+class _Doc:
+    """One parsed YAML file with the line of every mapping key."""
+
+    name: str
+    data: Any
+    node: yaml.Node | None
+
+
+def _parse(path: Path, problems: list[str]) -> _Doc | None:
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{name}:1: -: file: cannot be read ({exc})")
+        return None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(f"{name}:{line}: -: yaml: {problem}")
+        return None
+    finally:
+        loader.dispose()
+    return _Doc(name, data, node)
+
+
+def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+    """Line (1-based) of each key of a mapping node."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+
+
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k, v in node.value:
+        if k.value == key:
+            return v
+    return None
+
+
+class _Checker:
+    """Collects problems for one entry, naming file, line, entry and field."""
+
+    def __init__(
+        self, file: str, entry_id: str, line: int, lines: dict[str, int], out: list[str]
+    ) -> None:
+        self.file, self.entry_id, self.line, self.lines, self.out = (
+            file,
+            entry_id,
+            line,
+            lines,
+            out,
+        )
+
+    def fail(self, fld: str, what: str) -> None:
+        line = self.lines.get(fld.split(".")[0], self.line)
+        self.out.append(f"{self.file}:{line}: {self.entry_id}: {fld}: {what}")
+
+    def text(self, raw: Mapping[str, Any], fld: str, required: bool = True) -> Text | None:
+        value = raw.get(fld)
+        if value is None:
+            if required:
+                self.fail(fld, "missing (needs en and fr)")
+            return None
+        if not isinstance(value, Mapping):
+            self.fail(fld, "must have an en and a fr text")
+            return None
+        ok = True
+        for lang in LANGS:
+            item = value.get(lang)
+            if item is None or (isinstance(item, str) and not item.strip()):
+                self.fail(f"{fld}.{lang}", "missing or empty")
+                ok = False
+            elif not isinstance(item, (str, int, float)):
+                self.fail(f"{fld}.{lang}", "must be text")
+                ok = False
+        extra = set(value) - set(LANGS)
+        if extra:
+            self.fail(fld, f"unknown language(s) {sorted(extra)}")
+            ok = False
+        if not ok:
+            return None
+        return Text(str(value["en"]).strip(), str(value["fr"]).strip())
+
+
+def _number(raw: Any) -> float | int | None:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        return None
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return None
+    return raw
+
+
+_ENTRY_FIELDS = {
+    "id",
+    "kind",
+    "value",
+    "qualifier",
+    "unit",
+    "period",
+    "scope",
+    "label",
+    "definition",
+    "caveat",
+    "availability",
+    "aliases",
+    "note",
+    "related",
+    "source",
+}
+
+
+def _entry(
+    doc: _Doc,
+    index: int,
+    raw: Any,
+    node: yaml.Node | None,
+    default_source: Source | None,
+    vocab: Vocabulary | None,
+    problems: list[str],
+) -> Entry | None:
+    line = node.start_mark.line + 1 if node is not None else 1
+    if not isinstance(raw, Mapping):
+        problems.append(f"{doc.name}:{line}: entry #{index + 1}: -: must be a mapping of fields")
+        return None
+    entry_id = raw.get("id")
+    label = entry_id if isinstance(entry_id, str) and entry_id else f"entry #{index + 1}"
+    check = _Checker(doc.name, label, line, _key_lines(node), problems)
+    before = len(problems)
+    if not isinstance(entry_id, str) or not entry_id.strip():
+        check.fail("id", "missing")
+    elif not all(c.isalnum() or c == "_" for c in entry_id) or entry_id.lower() != entry_id:
+        check.fail("id", "use lower-case letters, digits and _ only")
+    for unknown in sorted(set(raw) - _ENTRY_FIELDS):
+        check.fail(unknown, "unknown field")
+
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        check.fail("kind", f"must be one of {', '.join(KINDS)}")
+    is_figure = kind == "figure"
+
+    text_fields = {
+        "label": check.text(raw, "label"),
+        "definition": check.text(raw, "definition"),
+        "period": check.text(raw, "period", required=is_figure),
+        "scope": check.text(raw, "scope", required=is_figure),
+        "caveat": check.text(raw, "caveat", required=is_figure),
+        "note": check.text(raw, "note", required=False),
+    }
+
+    value: Value = None
+    raw_value = raw.get("value")
+    if is_figure:
+        if isinstance(raw_value, Mapping):
+            low, high = _number(raw_value.get("low")), _number(raw_value.get("high"))
+            if low is None or high is None or set(raw_value) != {"low", "high"}:
+                check.fail("value", "a range needs numeric low and high only")
+            elif low > high:
+                check.fail("value", "low is greater than high")
+            else:
+                value = Range(low, high)
+        elif _number(raw_value) is None:
+            check.fail("value", f"must be a number or a low/high range, not {raw_value!r}")
+        else:
+            value = _number(raw_value)
+    elif raw_value is not None:
+        check.fail("value", f"only figures carry a value (kind is {kind})")
+
+    qualifier = raw.get("qualifier", "exact")
+    if qualifier not in QUALIFIERS:
+        check.fail("qualifier", f"must be one of {', '.join(QUALIFIERS)}")
+
+    unit = raw.get("unit")
+    if is_figure and unit is None:
+        check.fail("unit", "missing")
+    elif unit is not None and vocab is not None and unit not in vocab.units:
+        check.fail("unit", f"unknown unit {unit!r} (add it to {VOCABULARY_FILE})")
+
+    availability = raw.get("availability")
+    if is_figure and availability is None:
+        check.fail("availability", "missing")
+    elif (
+        availability is not None and vocab is not None and availability not in vocab.availability
+    ):
+        check.fail("availability", f"must be one of {', '.join(vocab.availability)}")
+
+    aliases: dict[str, tuple[str, ...]] = {}
+    raw_aliases = raw.get("aliases")
+    if not isinstance(raw_aliases, Mapping):
+        check.fail("aliases", "missing (needs an en and a fr list)")
+    else:
+        for lang in LANGS:
+            items = raw_aliases.get(lang)
+            if not isinstance(items, list) or not items:
+                check.fail(f"aliases.{lang}", "needs a non-empty list")
+                continue
+            bad = [i for i in items if not isinstance(i, (str, int)) or not str(i).strip()]
+            if bad:
+                check.fail(f"aliases.{lang}", f"empty or non-text alias {bad[0]!r}")
+                continue
+            aliases[lang] = tuple(str(i).strip() for i in items)
+
+    related = raw.get("related", [])
+    if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
+        check.fail("related", "must be a list of entry ids")
+        related = []
+
+    source = default_source
+    raw_source = raw.get("source")
+    if raw_source is not None:
+        source = _source(raw_source, check)
+    elif source is None:
+        check.fail("source", "missing (no section/page at the top of the file either)")
+
+    if len(problems) > before:
+        return None
+    assert source is not None
+    return Entry(
+        id=entry_id,
+        kind=kind,
+        label=text_fields["label"],  # type: ignore[arg-type]
+        definition=text_fields["definition"],  # type: ignore[arg-type]
+        aliases=aliases,
+        source=source,
+        file=doc.name,
+        line=line,
+        value=value,
+        qualifier=qualifier,
+        unit=unit,
+        period=text_fields["period"],
+        scope=text_fields["scope"],
+        caveat=text_fields["caveat"],
+        availability=availability,
+        note=text_fields["note"],
+        related=tuple(related),
+    )
+
+
+def _source(raw: Any, check: _Checker) -> Source | None:
+    if not isinstance(raw, Mapping):
+        check.fail("source", "must have a section (en, fr) and a page")
+        return None
+    section = check.text(raw, "section")
+    page = raw.get("page")
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        check.fail("source.page" if "source" in check.lines else "page", "must be a page number")
+        return None
+    return Source(section, page) if section else None
+
+
+def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
+    data, node = doc.data, doc.node
+    before = len(problems)
+    if not isinstance(data, Mapping):
+        problems.append(f"{doc.name}:1: -: -: must be a mapping with units, availability, synonyms")
+        return None
+    units: dict[str, Unit] = {}
+    unit_nodes = _child(node, "units")
+    for uid, raw in (data.get("units") or {}).items():
+        lines = _key_lines(unit_nodes)
+        check = _Checker(doc.name, f"unit {uid}", lines.get(str(uid), 1), {}, problems)
+        name = check.text(raw if isinstance(raw, Mapping) else {}, "name")
+        if name:
+            units[str(uid)] = Unit(
+                str(uid), name, bool(raw.get("percent", False)), bool(raw.get("signed", False))
+            )
+    availability: dict[str, Text] = {}
+    av_lines = _key_lines(_child(node, "availability"))
+    for level, raw in (data.get("availability") or {}).items():
+        check = _Checker(doc.name, f"availability {level}", av_lines.get(str(level), 1), {}, problems)
+        text = check.text({"text": raw}, "text")
+        if text:
+            availability[str(level)] = text
+    synonyms: list[tuple[str, ...]] = []
+    syn_node = _child(node, "synonyms")
+    for i, group in enumerate(data.get("synonyms") or []):
+        line = (
+            syn_node.value[i].start_mark.line + 1
+            if isinstance(syn_node, yaml.SequenceNode)
+            else 1
+        )
+        if not isinstance(group, list) or len(group) < 2:
+            problems.append(f"{doc.name}:{line}: synonyms #{i + 1}: -: needs two words or more")
+            continue
+        synonyms.append(tuple(str(w) for w in group))
+    if not units:
+        problems.append(f"{doc.name}:1: -: units: none defined")
+    if not availability:
+        problems.append(f"{doc.name}:1: -: availability: no level defined")
+    if len(problems) > before:
+        return None
+    return Vocabulary(units, availability, tuple(synonyms))
+
+
+def _fact_file(
+    doc: _Doc, vocab: Vocabulary | None, problems: list[str]
+) -> Iterable[Entry]:
+    data, node = doc.data, doc.node
+    if not isinstance(data, Mapping) or not isinstance(data.get("entries"), list):
+        problems.append(f"{doc.name}:1: -: entries: the file needs a list of entries")
+        return []
+    lines = _key_lines(node)
+    default_source = None
+    if "section" in data or "page" in data:
+        check = _Checker(doc.name, "-", 1, lines, problems)
+        default_source = _source(data, check)
+    entries_node = _child(node, "entries")
+    nodes = entries_node.value if isinstance(entries_node, yaml.SequenceNode) else []
+    out = []
+    for i, raw in enumerate(data["entries"]):
+        entry = _entry(
+            doc, i, raw, nodes[i] if i < len(nodes) else None, default_source, vocab, problems
+        )
+        if entry is not None:
+            out.append(entry)
+    return out
+
+
+def load(directory: Path | str | None = None) -> FactBase:
+    """Load and validate every YAML file of `directory`; raise KnowledgeError on any problem."""
+    folder = Path(directory) if directory is not None else DEFAULT_DIR
+    problems: list[str] = []
+    if not folder.is_dir():
+        raise KnowledgeError([f"{folder}:1: -: -: the fact base folder does not exist"])
+    paths = sorted(folder.glob("*.yaml"))
+    vocab_path = folder / VOCABULARY_FILE
+    vocab = None
+    if vocab_path.exists():
+        doc = _parse(vocab_path, problems)
+        vocab = _vocabulary(doc, problems) if doc else None
+    else:
+        problems.append(f"{VOCABULARY_FILE}:1: -: -: missing from {folder}")
+    entries: list[Entry] = []
+    for path in paths:
+        if path.name == VOCABULARY_FILE:
+            continue
+        doc = _parse(path, problems)
+        if doc is not None:
+            entries.extend(_fact_file(doc, vocab, problems))
+    if not entries and not problems:
+        problems.append(f"{folder}:1: -: -: no entries found")
+    by_id: dict[str, Entry] = {}
+    for entry in entries:
+        first = by_id.get(entry.id)
+        if first is not None:
+            problems.append(
+                f"{entry.file}:{entry.line}: {entry.id}: id: duplicate "
+                f"(first at {first.file}:{first.line})"
+            )
+        else:
+            by_id[entry.id] = entry
+    for entry in entries:
+        for rid in entry.related:
+            if rid not in by_id:
+                problems.append(f"{entry.file}:{entry.line}: {entry.id}: related: unknown id {rid!r}")
+            elif rid == entry.id:
+                problems.append(f"{entry.file}:{entry.line}: {entry.id}: related: names itself")
+    if problems:
+        raise KnowledgeError(problems)
+    assert vocab is not None
+    return FactBase(tuple(entries), vocab, by_id)
