@@ -1,38 +1,122 @@
-"""Command line: `mission-bot check | facts | ask | chat | serve`."""
+"""Command line: `mission-bot ask | chat | check | facts | serve`, the bot without Slack."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from collections.abc import Iterable
+from typing import TextIO
 
-from bot import knowledge
+from bot import knowledge, render
+from bot.answers import Engine
+from bot.config import ConfigError, settings
 
 
-def _load(directory: str | None) -> knowledge.FactBase:
+def load_engine(directory: str | None = None) -> Engine:
+    """The engine over a validated fact base, or exit 2 listing every problem."""
     try:
-        return knowledge.load(directory)
+        folder = directory or settings().knowledge_dir
+        return Engine(knowledge.load(folder))
     except knowledge.KnowledgeError as exc:
         print("The fact base is invalid; nothing was loaded:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         raise SystemExit(2) from None
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def reply_json(engine: Engine, question: str, lang: str | None, default: str) -> str:
+    answer = engine.ask(question, lang=lang, default_lang=default)
+    payload = {**answer.to_dict(), "text": render.to_text(answer, engine.base)}
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def _batch(engine: Engine, lines: Iterable[str], out: TextIO, lang: str | None, default: str) -> None:
+    for line in lines:
+        out.write(reply_json(engine, line.rstrip("\r\n"), lang, default) + "\n")
+        out.flush()
+
+
+def _chat(engine: Engine, lang: str | None, default: str) -> None:
+    try:
+        import readline  # noqa: F401  (history and line editing at the prompt)
+    except ImportError:
+        pass
+    print(render.help_text(lang or default))
+    print("(Ctrl-D to quit)\n")
+    while True:
+        try:
+            question = input("? ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+        if not question.strip():
+            continue
+        if engine.is_help(question):
+            print(render.help_text(engine.language(question, lang or default)) + "\n")
+            continue
+        answer = engine.ask(question, lang=lang, default_lang=default)
+        print(render.to_text(answer, engine.base) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mission-bot")
-    parser.add_argument("--knowledge", default=None)
+    parser = argparse.ArgumentParser(
+        prog="mission-bot", description="Answers questions about the OpenClassrooms Mission Report 2021."
+    )
+    parser.add_argument("--knowledge", default=None, help="fact base folder (default: knowledge/)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check")
-    facts = sub.add_parser("facts")
-    facts.add_argument("--json", action="store_true")
+    ask = sub.add_parser("ask", help="answer one question, or one per line of stdin with --json")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--lang", choices=["en", "fr"], help="force the reply language")
+    ask.add_argument("--json", action="store_true", help="print JSON (batch mode without a question)")
+    chat = sub.add_parser("chat", help="an interactive console")
+    chat.add_argument("--lang", choices=["en", "fr"])
+    sub.add_parser("check", help="validate the fact base and summarize it")
+    facts = sub.add_parser("facts", help="print the whole fact base")
+    facts.add_argument("--json", action="store_true", help="as one JSON list (the default)")
+    sub.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")
     args = parser.parse_args(argv)
-    base = _load(args.knowledge)
+
+    if args.command == "serve":
+        from bot.slack_app import serve
+
+        return serve()
+
+    try:
+        default = settings().default_lang
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    engine = load_engine(args.knowledge)
     if args.command == "check":
-        for file, kinds in base.summary().items():
-            print(file, kinds)
-        print(f"{len(base)} entries")
+        summary = engine.base.summary()
+        width = max(len(f) for f in summary)
+        for file, kinds in summary.items():
+            counts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+            print(f"{file:<{width}}  {counts}")
+        kinds_total: dict[str, int] = {}
+        for entry in engine.base:
+            kinds_total[entry.kind] = kinds_total.get(entry.kind, 0) + 1
+        total = ", ".join(f"{n} {k}" for k, n in sorted(kinds_total.items()))
+        print(f"OK: {len(engine.base)} entries in {len(summary)} files ({total})")
     elif args.command == "facts":
-        print(base.to_json())
+        print(engine.base.to_json())
+    elif args.command == "chat":
+        _chat(engine, args.lang, default)
+    elif args.command == "ask":
+        question = " ".join(args.question)
+        if args.json and not question:
+            _batch(engine, sys.stdin, sys.stdout, args.lang, default)
+        elif args.json:
+            print(reply_json(engine, question, args.lang, default))
+        elif not question.strip() or engine.is_help(question):
+            print(render.help_text(args.lang or engine.language(question, default)))
+        else:
+            answer = engine.ask(question, lang=args.lang, default_lang=default)
+            print(render.to_text(answer, engine.base))
     return 0
 
 

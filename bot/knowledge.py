@@ -149,6 +149,8 @@ class Vocabulary:
     units: dict[str, Unit]
     availability: dict[str, Text]
     synonyms: tuple[tuple[str, ...], ...]
+    stopwords: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    intents: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,9 @@ class KnowledgeError(Exception):
 
 # ---------------------------------------------------------------- parsing
 
+# libyaml's safe loader when the machine has it (several times faster), else pure Python.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass
 class _Doc:
@@ -208,7 +213,7 @@ def _parse(path: Path, problems: list[str]) -> _Doc | None:
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(f"{name}:1: -: file: cannot be read ({exc})")
         return None
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -484,13 +489,30 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
             problems.append(f"{doc.name}:{line}: synonyms #{i + 1}: -: needs two words or more")
             continue
         synonyms.append(tuple(str(w) for w in group))
+    stopwords: dict[str, tuple[str, ...]] = {}
+    raw_stop = data.get("stopwords") or {}
+    for lang in LANGS:
+        words = raw_stop.get(lang) if isinstance(raw_stop, Mapping) else None
+        if not isinstance(words, list):
+            problems.append(f"{doc.name}:1: -: stopwords.{lang}: needs a list of words")
+            continue
+        stopwords[lang] = tuple(str(w) for w in words)
+    intents: dict[str, dict[str, tuple[str, ...]]] = {}
+    raw_intents = data.get("intents") or {}
+    for name, cues in raw_intents.items() if isinstance(raw_intents, Mapping) else []:
+        if not isinstance(cues, Mapping) or not all(
+            isinstance(cues.get(lang), list) for lang in LANGS
+        ):
+            problems.append(f"{doc.name}:1: -: intents.{name}: needs an en and a fr list")
+            continue
+        intents[str(name)] = {lang: tuple(str(w) for w in cues[lang]) for lang in LANGS}
     if not units:
         problems.append(f"{doc.name}:1: -: units: none defined")
     if not availability:
         problems.append(f"{doc.name}:1: -: availability: no level defined")
     if len(problems) > before:
         return None
-    return Vocabulary(units, availability, tuple(synonyms))
+    return Vocabulary(units, availability, tuple(synonyms), stopwords, intents)
 
 
 def _fact_file(

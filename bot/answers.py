@@ -1,0 +1,145 @@
+"""Question -> `Answer`: the one object every renderer and adapter works from.
+
+`Engine` ties the pieces of the core together: it detects the reply's language,
+asks the index for a match, and turns the match into an `Answer` holding the chosen
+entry, the entries to show beside it, the alternatives of an ambiguous question, and
+whether the question was cut. It knows nothing about text layout or Slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.knowledge import LANGS, Entry, FactBase
+from bot.language import LanguageDetector, fold
+from bot.matching import HAS_FIGURES, Index, Match
+
+HELP_WORDS = frozenset({"help", "aide", "?", "", "usage", "aidez moi", "help me"})
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    lang: str
+    status: str  # "answer" | "ambiguous" | "unknown"
+    entry: Entry | None = None
+    related: tuple[Entry, ...] = ()
+    alternatives: tuple[Entry, ...] = ()
+    truncated: bool = False
+    intents: tuple[str, ...] = ()
+    score: float | None = None
+    reason: str = ""
+    details: tuple[Entry, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "lang": self.lang,
+            "status": self.status,
+            "fact": self.entry.id if self.entry and self.status == "answer" else None,
+            "alternatives": [e.id for e in self.alternatives],
+            "related": [e.id for e in self.related],
+            "intents": list(self.intents),
+            "score": round(self.score, 3) if self.score is not None else None,
+            "truncated": self.truncated,
+        }
+
+
+class Engine:
+    """The question engine over one validated fact base."""
+
+    def __init__(self, base: FactBase) -> None:
+        self.base = base
+        self.index = Index(base)
+        vocab = base.vocabulary
+        function_words = {
+            lang: [*vocab.stopwords.get(lang, ()), *(w for cues in vocab.intents.values() for w in cues[lang])]
+            for lang in LANGS
+        }
+        corpus: dict[str, list[str]] = {lang: [] for lang in LANGS}
+        for entry in base:
+            for lang in LANGS:
+                for text in (entry.label, entry.definition, entry.caveat, entry.scope):
+                    if text is not None:
+                        corpus[lang].append(text.get(lang))
+        self.detector = LanguageDetector(function_words, corpus)
+
+    def language(self, text: str, default: str = "en") -> str:
+        return self.detector.detect(text, default)
+
+    @staticmethod
+    def is_help(text: str) -> bool:
+        return " ".join(fold(text).replace("?", " ? ").split()).strip() in HELP_WORDS
+
+    def ask(self, question: str, lang: str | None = None, default_lang: str = "en") -> Answer:
+        """Answer `question`; `lang` forces the reply language, `default_lang` only breaks ties."""
+        question = question if isinstance(question, str) else str(question)
+        reply_lang = lang if lang in LANGS else self.language(question[:2000], default_lang)
+        match = self.index.match(question)
+        return self._answer(question, reply_lang, match)
+
+    def answer_fact(self, entry_id: str, lang: str, question: str = "") -> Answer:
+        """The answer for one known entry (a button press, a shortcut)."""
+        entry = self.base.by_id.get(entry_id)
+        if entry is None:
+            return Answer(question, lang, "unknown", reason=f"no entry {entry_id}")
+        return self._for_entry(question or entry.label.get(lang), lang, entry, ())
+
+    def _answer(self, question: str, lang: str, match: Match) -> Answer:
+        query = match.query
+        common = {
+            "truncated": query.truncated,
+            "intents": tuple(sorted(query.intents)),
+            "reason": match.reason,
+        }
+        if match.status == "unknown" or match.best is None:
+            return Answer(question, lang, "unknown", **common)
+        if match.status == "ambiguous":
+            return Answer(
+                question,
+                lang,
+                "ambiguous",
+                alternatives=tuple(c.entry for c in match.candidates),
+                score=match.best.score,
+                **common,
+            )
+        entry = match.best.entry
+        wants_whole = bool({"lever", "category", "definition"} & query.intents)
+        if entry.kind in HAS_FIGURES and not wants_whole:
+            # "how many refugees?": the main figure answers, the others are mentioned
+            figures = [e for e in self.base.related(entry) if e.is_figure]
+            if figures:
+                main = figures[0]
+                others = [e for e in self.base.related(main) if e is not entry]
+                mentions = tuple(dict.fromkeys([*figures[1:], *others]))
+                return Answer(
+                    question, lang, "answer", main, mentions[:4], score=match.best.score, **common
+                )
+        return self._for_entry(question, lang, entry, query.intents, match.best.score, common)
+
+    def _for_entry(
+        self,
+        question: str,
+        lang: str,
+        entry: Entry,
+        intents: frozenset[str] | tuple[str, ...],
+        score: float | None = None,
+        common: dict[str, Any] | None = None,
+    ) -> Answer:
+        related = tuple(self.base.related(entry))
+        details: tuple[Entry, ...] = ()
+        if entry.kind in HAS_FIGURES:
+            details = tuple(e for e in related if e.is_figure)
+            related = tuple(e for e in related if not e.is_figure)
+        extra = common or {"intents": tuple(sorted(intents))}
+        return Answer(
+            question,
+            lang,
+            "answer",
+            entry,
+            related[:4],
+            score=score,
+            details=details,
+            **extra,
+        )

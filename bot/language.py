@@ -1,0 +1,95 @@
+"""Text normalization and language detection, for questions and fact-base phrases alike.
+
+`fold` and `tokens` turn any string (any length, any alphabet, emoji) into comparable
+lower-case, accentless word tokens. `LanguageDetector` tells English from French on
+short, accentless, misspelt fragments: it weighs function words (the vocabulary's
+stopwords and intent cues) and the words the fact base itself uses in only one
+language, and falls back to a caller-given default when the text cannot decide.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+
+LANGS = ("en", "fr")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "´": "'"})
+_TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)?", re.UNICODE)
+_ACCENTED = re.compile(r"[àâäçéèêëîïôöùûüÿœæ]")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and unify apostrophes; keep everything else."""
+    text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.lower().replace("œ", "oe").replace("æ", "ae")
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of folded text: letters or digits, with a decimal part kept on numbers."""
+    out = []
+    for tok in _TOKEN.findall(fold(text)):
+        if tok[0].isdigit():
+            # "4,373" is a thousands separator, "3,5" a decimal comma
+            out.append(re.sub(r",(?=\d{3}$)", "", tok).replace(",", "."))
+        else:
+            # a decimal separator glued to letters is punctuation, not part of the word
+            out.extend(t for t in re.split(r"[.,]", tok) if t)
+    return out
+
+
+def stem(token: str) -> str:
+    """A light stemmer shared by both languages: plural and feminine endings go."""
+    if len(token) <= 3 or token[0].isdigit():
+        return token
+    if token.endswith(("s", "x")) and not token.endswith("ss"):
+        token = token[:-1]
+    for _ in range(2):
+        if len(token) > 4 and token.endswith("e"):
+            token = token[:-1]
+    return token
+
+
+class LanguageDetector:
+    """Tells whether a question is English or French."""
+
+    def __init__(
+        self,
+        function_words: dict[str, Iterable[str]],
+        corpus: dict[str, Iterable[str]],
+    ) -> None:
+        """`function_words`: per language, words that mark it (stopwords, cue words).
+        `corpus`: per language, texts written in it (labels, definitions...)."""
+        words = {lang: {t for w in function_words.get(lang, ()) for t in tokens(w)} for lang in LANGS}
+        self._function: dict[str, float] = {}
+        for tok in words["en"] ^ words["fr"]:
+            self._function[tok] = 1.0 if tok in words["en"] else -1.0
+        counts = {lang: Counter(stem(t) for text in corpus.get(lang, ()) for t in tokens(text)) for lang in LANGS}
+        self._content: dict[str, float] = {}
+        for tok in set(counts["en"]) | set(counts["fr"]):
+            en, fr = counts["en"][tok], counts["fr"][tok]
+            ratio = math.log((en + 0.5) / (fr + 0.5))
+            if abs(ratio) >= 1.0 and not tok.isdigit():
+                self._content[tok] = max(-1.0, min(1.0, ratio / 3))
+
+    def score(self, text: str) -> float:
+        """Positive for English, negative for French, 0 when nothing tells."""
+        total = 0.0
+        for tok in tokens(text):
+            if tok in self._function:
+                total += self._function[tok]
+            else:
+                total += 0.6 * self._content.get(stem(tok), 0.0)
+        total -= 0.4 * len(_ACCENTED.findall(text.lower()))
+        return total
+
+    def detect(self, text: str, default: str = "en") -> str:
+        score = self.score(text)
+        if score > 0.25:
+            return "en"
+        if score < -0.25:
+            return "fr"
+        return default if default in LANGS else "en"

@@ -1,0 +1,269 @@
+"""Question -> ranked fact-base entries: the index and the scorer.
+
+`Index` is built once from a `FactBase`. For every entry it keeps the canonical word
+tokens of its labels and aliases in both languages (stemmed, synonyms merged, stop
+words dropped) and of its definition, with an inverse-document-frequency weight per
+word. `Index.match` reads a question the same way, mends typos against the index's
+own words (rapidfuzz), recognizes what is asked (a figure, a definition, an
+evolution, a person, a lever, a category, a year), and ranks the entries sharing a
+word with it. It decides nothing about wording or rendering: it returns a `Match`
+whose `status` says whether one entry answers, a few compete, or none fits.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge import LANGS, Entry, FactBase
+from bot.language import fold, stem, tokens
+
+MAX_CHARS = 1000  # a longer question is read up to here
+FIGURE_KINDS = ("figure",)
+HAS_FIGURES = ("category", "lever")
+_YEAR = re.compile(r"^(19|20)\d\d$")
+
+# Scoring weights and thresholds. They are about the shape of a match (how much of
+# the question an entry explains), not about any particular question.
+W_COVERAGE, W_PHRASE, W_FUZZY = 0.55, 0.30, 0.15
+DEFINITION_WEIGHT = 0.35  # a word found only in an entry's definition counts this much
+CUE_WEIGHT = 0.35  # a word that says what is asked ("share", "définition") counts this much
+MIN_SCORE, MIN_COVERAGE = 0.42, 0.55
+TIE_MARGIN = 0.02
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    truncated: bool
+    content: tuple[str, ...]
+    cues: frozenset[str]
+    intents: frozenset[str]
+    years: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: Entry
+    score: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Match:
+    status: str  # "answer" | "ambiguous" | "unknown"
+    query: Query
+    best: Candidate | None
+    candidates: tuple[Candidate, ...]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Doc:
+    entry: Entry
+    phrases: tuple[tuple[str, ...], ...]
+    phrase_texts: tuple[str, ...]
+    primary: frozenset[str]
+    secondary: frozenset[str]
+    years: frozenset[str]
+
+
+class Index:
+    """Everything the matcher needs, computed once per fact base."""
+
+    def __init__(self, base: FactBase) -> None:
+        self.base = base
+        vocab = base.vocabulary
+        self._stop = {stem(t) for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)}
+        self._synonyms: dict[tuple[str, ...], str] = {}
+        for group in vocab.synonyms:
+            canonical = "_".join(stem(t) for t in tokens(group[0]))
+            for word in group:
+                key = tuple(stem(t) for t in tokens(word))
+                if key:
+                    self._synonyms[key] = canonical
+        self._max_ngram = max((len(k) for k in self._synonyms), default=1)
+        self._cues: dict[str, list[tuple[str, ...]]] = {}
+        for intent, per_lang in vocab.intents.items():
+            self._cues[intent] = [
+                tuple(self.canonical(cue)) for lang in LANGS for cue in per_lang[lang]
+            ]
+        self._cue_words = {
+            c[0] for name, cues in self._cues.items() if name != "person" for c in cues if len(c) == 1
+        }
+        self._docs = [self._doc(e) for e in base]
+        df: dict[str, int] = defaultdict(int)
+        for doc in self._docs:
+            for tok in doc.primary | doc.secondary:
+                df[tok] += 1
+        n = len(self._docs)
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._unknown_weight = max(self._idf.values(), default=1.0)
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for i, doc in enumerate(self._docs):
+            for tok in doc.primary | doc.secondary:
+                self._postings[tok].append(i)
+        self._vocabulary = sorted(self._idf)
+        self.known_years = frozenset(y for doc in self._docs for y in doc.years)
+        self._related = {e.id: set(e.related) for e in base}
+        self.correct = lru_cache(maxsize=4096)(self._correct)
+
+    # ------------------------------------------------------------ reading text
+
+    def canonical(self, text: str) -> list[str]:
+        """Stemmed tokens with synonym phrases merged into their canonical word."""
+        toks = [stem(t) for t in tokens(text)]
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            for size in range(min(self._max_ngram, len(toks) - i), 0, -1):
+                canonical = self._synonyms.get(tuple(toks[i : i + size]))
+                if canonical is not None:
+                    out.append(canonical)
+                    i += size
+                    break
+            else:
+                out.append(toks[i])
+                i += 1
+        return out
+
+    def _content(self, toks: list[str]) -> tuple[str, ...]:
+        return tuple(t for t in toks if t not in self._stop and not t[0].isdigit())
+
+    def _doc(self, entry: Entry) -> _Doc:
+        phrases: list[tuple[str, ...]] = []
+        texts: list[str] = []
+        for lang in LANGS:
+            for phrase in (entry.label.get(lang), *entry.aliases[lang]):
+                content = self._content(self.canonical(phrase))
+                if content:
+                    phrases.append(content)
+                    texts.append(" ".join(content))
+        primary = frozenset(t for p in phrases for t in p)
+        extra = []
+        for lang in LANGS:
+            for text in (entry.definition, entry.scope, entry.period):
+                if text is not None:
+                    extra.extend(self._content(self.canonical(text.get(lang))))
+        years = set()
+        for lang in LANGS:
+            for text in (entry.period, entry.label):
+                if text is not None:
+                    years.update(t for t in tokens(text.get(lang)) if _YEAR.match(t))
+        return _Doc(
+            entry, tuple(phrases), tuple(texts), primary, frozenset(extra) - primary, frozenset(years)
+        )
+
+    def _correct(self, token: str) -> str:
+        """The index word a misspelt token stands for, or the token itself."""
+        if token in self._idf or token in self._stop or len(token) < 5:
+            return token
+        cutoff = 88 if len(token) <= 6 else 82
+        found = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return found[0] if found else token
+
+    def query(self, question: str) -> Query:
+        text = " ".join(question.split())
+        truncated = len(text) > MAX_CHARS
+        text = text[:MAX_CHARS]
+        canon = self.canonical(text)
+        years = tuple(dict.fromkeys(t for t in tokens(text) if _YEAR.match(t)))
+        intents = set()
+        for intent, cues in self._cues.items():
+            for cue in cues:
+                n = len(cue)
+                if any(tuple(canon[i : i + n]) == cue for i in range(len(canon) - n + 1)):
+                    intents.add(intent)
+                    break
+        content = tuple(dict.fromkeys(self.correct(t) for t in self._content(canon)))
+        cues = frozenset(t for t in content if t in self._cue_words)
+        if len(years) >= 2:
+            intents.add("evolution")
+        return Query(text, truncated, content, cues, frozenset(intents), years)
+
+    # ------------------------------------------------------------ scoring
+
+    def _weight(self, token: str, query: Query) -> float:
+        weight = self._idf.get(token, self._unknown_weight)
+        return weight * CUE_WEIGHT if token in query.cues else weight
+
+    def _score(self, doc: _Doc, query: Query, total: float, joined: str) -> Candidate:
+        matched = 0.0
+        for tok in query.content:
+            if tok in doc.primary:
+                matched += self._weight(tok, query)
+            elif tok in doc.secondary:
+                matched += self._weight(tok, query) * DEFINITION_WEIGHT
+        coverage = matched / total if total else 0.0
+        qset = set(query.content)
+        phrase_fit = 0.0
+        for phrase in doc.phrases:
+            weight = sum(self._idf.get(t, 1.0) for t in phrase)
+            hit = sum(self._idf.get(t, 1.0) for t in phrase if t in qset)
+            phrase_fit = max(phrase_fit, hit / weight if weight else 0.0)
+        best_fuzzy = process.extractOne(joined, doc.phrase_texts, scorer=fuzz.token_set_ratio)
+        fuzzy = best_fuzzy[1] / 100 if best_fuzzy else 0.0
+        score = W_COVERAGE * coverage + W_PHRASE * phrase_fit + W_FUZZY * fuzzy
+        return Candidate(doc.entry, score + self._bonus(doc, query), coverage)
+
+    @staticmethod
+    def _bonus(doc: _Doc, query: Query) -> float:
+        kind, intents, bonus = doc.entry.kind, query.intents, 0.0
+        if "figure" in intents:
+            bonus += 0.08 if kind in FIGURE_KINDS else 0.03 if kind in HAS_FIGURES else -0.12
+        if "definition" in intents and "figure" not in intents:
+            bonus += -0.06 if kind in FIGURE_KINDS else 0.06
+        if "person" in intents and kind == "person":
+            bonus += 0.12
+        if "lever" in intents and kind == "lever":
+            bonus += 0.12
+        if "category" in intents and kind == "category":
+            bonus += 0.12
+        if "evolution" in intents and doc.entry.unit == "percent_change":
+            bonus += 0.05
+        if query.years and doc.years:
+            bonus += 0.08 if doc.years & set(query.years) else -0.08
+        return bonus
+
+    def match(self, question: str, limit: int = 5) -> Match:
+        query = self.query(question)
+        unknown_years = [y for y in query.years if y not in self.known_years]
+        if unknown_years:
+            return Match("unknown", query, None, (), f"year {unknown_years[0]} not covered")
+        if not query.content:
+            return Match("unknown", query, None, (), "no topic words")
+        ids = {i for tok in query.content for i in self._postings.get(tok, ())}
+        total = sum(self._weight(t, query) for t in query.content)
+        joined = " ".join(query.content)
+        ranked = sorted(
+            (self._score(self._docs[i], query, total, joined) for i in ids),
+            key=lambda c: (-c.score, c.entry.id),
+        )[:limit]
+        if not ranked:
+            return Match("unknown", query, None, (), "no entry shares a word")
+        best = ranked[0]
+        if "figure" in query.intents and best.entry.kind not in FIGURE_KINDS + HAS_FIGURES:
+            # a number is asked for: only an entry that carries one can answer
+            numeric = [c for c in ranked if c.entry.kind in FIGURE_KINDS + HAS_FIGURES]
+            if not numeric or numeric[0].score < best.score - 0.15:
+                return Match("unknown", query, None, tuple(ranked), "no figure for that")
+            best = numeric[0]
+            ranked = [best, *[c for c in ranked if c is not best]]
+        if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE:
+            return Match("unknown", query, None, tuple(ranked), "no entry fits well enough")
+        rivals = [
+            c
+            for c in ranked[1:]
+            if c.score >= best.score - TIE_MARGIN and not self._linked(best.entry, c.entry)
+        ]
+        if rivals:
+            return Match("ambiguous", query, best, tuple([best, *rivals][:3]), "close scores")
+        return Match("answer", query, best, tuple(ranked))
+
+    def _linked(self, a: Entry, b: Entry) -> bool:
+        return b.id in self._related[a.id] or a.id in self._related[b.id]

@@ -1,0 +1,278 @@
+"""`Answer` -> what a person reads: plain text for the CLI, Block Kit for Slack.
+
+Numbers are formatted with Babel for the reply's language (4,373 and 9% in English,
+4 373 and 9 % in French). The first line of every reply carries the figure, or the
+term and its meaning; then come the scope, the definition, the caveat (marked), any
+note on the editions, related figures in one line, and the source. The interface
+strings of the bot (headings, the "not covered" sentence, help) live here too.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_decimal, format_percent
+
+from bot.answers import Answer
+from bot.knowledge import Entry, FactBase, Range
+
+LOCALES = {"en": "en_US", "fr": "fr_FR"}
+QUALIFIERS = {
+    "en": {"more_than": "more than {}", "at_least": "at least {}", "about": "about {}", "almost": "almost {}"},
+    "fr": {"more_than": "plus de {}", "at_least": "au moins {}", "about": "environ {}", "almost": "près de {}"},
+}
+UI: dict[str, dict[str, str]] = {
+    "en": {
+        "scope": "Counts",
+        "what": "What it counts",
+        "means": "Meaning",
+        "caveat": "Caveat",
+        "note": "Note",
+        "related": "See also",
+        "source": "Source",
+        "page": "p.",
+        "figures": "Figures",
+        "ambiguous": "Your question could mean several things. Which one?",
+        "unknown": (
+            "The Mission Report doesn't answer that. It covers OpenClassrooms' 2020 impact: "
+            "key figures (job placements, certificates, users), the five underserved categories "
+            "(job seekers, low qualifications, QPV, disabilities, refugees), the four levers "
+            "(awareness, funding, corporate partnerships, international), the Mission Committee "
+            "and its 2021 recommendations."
+        ),
+        "truncated": "(Your question was long: I read its first {n} characters.)",
+        "help_title": "Ask me about the OpenClassrooms Mission Report 2021 (figures for 2020).",
+        "help_body": (
+            "I answer with the figure, what it counts, its data caveat and where the report says it. "
+            "Ask in English or French, e.g.:"
+        ),
+        "help_examples": (
+            "how many QPV students?|what is a financed student?|how did apprentices grow from 2019 "
+            "to 2020?|lever funding|category disabilities|who chairs the mission committee?"
+        ),
+        "help_footer": "If the report doesn't say, I tell you so: I never guess a number.",
+        "share": "Share in channel",
+    },
+    "fr": {
+        "scope": "Périmètre",
+        "what": "Ce qui est compté",
+        "means": "Définition",
+        "caveat": "Limite des données",
+        "note": "Remarque",
+        "related": "Voir aussi",
+        "source": "Source",
+        "page": "p.",
+        "figures": "Chiffres",
+        "ambiguous": "Votre question peut avoir plusieurs sens. Laquelle ?",
+        "unknown": (
+            "Le Rapport de Mission ne répond pas à cette question. Il couvre l'impact "
+            "d'OpenClassrooms en 2020 : chiffres clés (progressions professionnelles, certificats, "
+            "utilisateurs), les cinq catégories défavorisées (demandeurs d'emploi, peu qualifiés, "
+            "QPV, handicap, réfugiés), les quatre leviers (notoriété, financement, partenariats "
+            "entreprises, international), le Comité de Mission et ses recommandations 2021."
+        ),
+        "truncated": "(Votre question était longue : j'en ai lu les {n} premiers caractères.)",
+        "help_title": "Posez-moi vos questions sur le Rapport de Mission OpenClassrooms 2021 (chiffres 2020).",
+        "help_body": (
+            "Je réponds avec le chiffre, ce qu'il compte, la limite des données et la source "
+            "dans le rapport. En français ou en anglais, par exemple :"
+        ),
+        "help_examples": (
+            "combien d'étudiants en QPV ?|c'est quoi un étudiant financé ?|évolution des alternants "
+            "entre 2019 et 2020|levier financement|catégorie handicap|qui préside le comité de mission ?"
+        ),
+        "help_footer": "Si le rapport ne le dit pas, je vous le dis : je n'invente jamais de chiffre.",
+        "share": "Partager dans le canal",
+    },
+}
+
+
+def t(lang: str, key: str) -> str:
+    return UI.get(lang, UI["en"])[key]
+
+
+def colon(lang: str) -> str:
+    """French typography puts a (non-breaking) space before a colon."""
+    return "\u00a0: " if lang == "fr" else ": "
+
+
+def _period(entry: Entry, lang: str) -> str:
+    """' (2020)' after a label, unless the label already says it."""
+    if entry.period is None:
+        return ""
+    period = entry.period.get(lang)
+    if fold_text(period) in fold_text(entry.label.get(lang)):
+        return ""
+    return f", {period}" if "(" in period else f" ({period})"
+
+
+def fold_text(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _number(value: float | int, lang: str) -> str:
+    number = Decimal(str(value))
+    if number == number.to_integral_value():
+        number = number.quantize(Decimal(1))
+    return format_decimal(number, locale=LOCALES[lang], decimal_quantization=False)
+
+
+def _percent(value: float | int, lang: str, signed: bool) -> str:
+    text = format_percent(Decimal(str(value)) / 100, locale=LOCALES[lang], decimal_quantization=False)
+    return f"+{text}" if signed and value > 0 else text
+
+
+def format_value(entry: Entry, lang: str, base: FactBase) -> str:
+    """The entry's value as a reader sees it: '4,373 job placements', '9 %', 'plus de 90 certificats'."""
+    if entry.value is None:
+        return ""
+    unit = base.vocabulary.units.get(entry.unit or "")
+    is_percent = bool(unit and unit.percent)
+    signed = bool(unit and unit.signed)
+
+    def one(v: float | int) -> str:
+        return _percent(v, lang, signed) if is_percent else _number(v, lang)
+
+    if isinstance(entry.value, Range):
+        sep = "–" if lang == "en" else " à "
+        text = f"{one(entry.value.low)}{sep}{one(entry.value.high)}"
+    else:
+        text = one(entry.value)
+    if entry.qualifier != "exact":
+        text = QUALIFIERS[lang][entry.qualifier].format(text)
+    if unit and not is_percent:
+        text = f"{text} {unit.name.get(lang)}"
+    return text
+
+
+def headline(entry: Entry, lang: str, base: FactBase) -> str:
+    """The first line: the figure and what it is, or the term and what it means."""
+    if entry.is_figure:
+        return f"{format_value(entry, lang, base)} — {entry.label.get(lang)}{_period(entry, lang)}"
+    return f"{entry.label.get(lang)}{colon(lang)}{entry.definition.get(lang)}"
+
+
+def _brief(entry: Entry, lang: str, base: FactBase) -> str:
+    if entry.is_figure:
+        value = format_value(entry, lang, base)
+        return f"{entry.label.get(lang)}{colon(lang)}{value}{_period(entry, lang)}"
+    return entry.label.get(lang)
+
+
+def source_line(entry: Entry, lang: str) -> str:
+    section = entry.source.section.get(lang)
+    return f"{t(lang, 'source')}{colon(lang)}{section}, {t(lang, 'page')}\u00a0{entry.source.page}"
+
+
+def _availability(entry: Entry, lang: str, base: FactBase) -> str:
+    level = base.vocabulary.availability.get(entry.availability or "")
+    return f" [{level.get(lang)}]" if level else ""
+
+
+def sections(answer: Answer, base: FactBase) -> list[tuple[str, str]]:
+    """The reply as (kind, text) parts; both renderers lay these out."""
+    lang = answer.lang
+    parts: list[tuple[str, str]] = []
+    if answer.status == "unknown":
+        parts.append(("headline", t(lang, "unknown")))
+    elif answer.status == "ambiguous":
+        parts.append(("headline", t(lang, "ambiguous")))
+        for i, alt in enumerate(answer.alternatives, 1):
+            parts.append(("option", f"{i}. {_brief(alt, lang, base)}"))
+    elif answer.entry is not None:
+        entry = answer.entry
+        parts.append(("headline", headline(entry, lang, base)))
+        if entry.is_figure:
+            if entry.scope:
+                parts.append(("scope", f"{t(lang, 'scope')}{colon(lang)}{entry.scope.get(lang)}"))
+            parts.append(("definition", f"{t(lang, 'what')}{colon(lang)}{entry.definition.get(lang)}"))
+        for fig in answer.details:
+            caveat = f" — {fig.caveat.get(lang)}" if fig.caveat else ""
+            parts.append(("detail", f"• {_brief(fig, lang, base)}{caveat}"))
+        if entry.caveat:
+            level = _availability(entry, lang, base)
+            caveat = entry.caveat.get(lang)
+            parts.append(("caveat", f"⚠ {t(lang, 'caveat')}{level}{colon(lang)}{caveat}"))
+        if entry.note:
+            parts.append(("note", f"{t(lang, 'note')}{colon(lang)}{entry.note.get(lang)}"))
+        if answer.related:
+            briefs = " · ".join(_brief(e, lang, base) for e in answer.related)
+            parts.append(("related", f"{t(lang, 'related')}{colon(lang)}{briefs}"))
+        parts.append(("source", source_line(entry, lang)))
+    if answer.truncated:
+        parts.append(("truncated", t(lang, "truncated").format(n=_number(1000, lang))))
+    return parts
+
+
+def to_text(answer: Answer, base: FactBase) -> str:
+    """Plain text, one part per line."""
+    return "\n".join(text for _, text in sections(answer, base))
+
+
+def help_text(lang: str) -> str:
+    examples = "\n".join(f"  • {e}" for e in t(lang, "help_examples").split("|"))
+    return f"{t(lang, 'help_title')}\n{t(lang, 'help_body')}\n{examples}\n{t(lang, 'help_footer')}"
+
+
+# ---------------------------------------------------------------- Block Kit
+
+
+def escape(text: str) -> str:
+    """Make text inert in Slack mrkdwn: no mentions, links or special commands."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:3000]}}
+
+
+def to_blocks(answer: Answer, base: FactBase, *, share_button: bool = False) -> list[dict[str, Any]]:
+    """Slack blocks: the figure up front, then definition, caveat, note, related, source."""
+    lang = answer.lang
+    parts = sections(answer, base)
+    blocks: list[dict[str, Any]] = []
+    quoted = escape(answer.question[:200])
+    if quoted:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"> {quoted}"}]})
+    for kind, text in parts:
+        if kind == "headline" and answer.status == "answer":
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(text)[:2900]}*"}})
+        elif kind in ("source", "truncated"):
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]})
+        elif kind == "option":
+            continue
+        else:
+            blocks.append(_mrkdwn(text))
+    if answer.status == "ambiguous":
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "mission_choices",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": f"mission_choose_{i}",
+                        "text": {"type": "plain_text", "text": _brief(alt, lang, base)[:75]},
+                        "value": f"{alt.id}|{lang}",
+                    }
+                    for i, alt in enumerate(answer.alternatives)
+                ],
+            }
+        )
+    if share_button and answer.status == "answer" and answer.entry is not None:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "mission_share",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "mission_share",
+                        "text": {"type": "plain_text", "text": t(lang, "share")},
+                        "value": f"{answer.entry.id}|{lang}",
+                    }
+                ],
+            }
+        )
+    return blocks

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Benchmark the matcher against two baselines, and time the CLI end to end.
+
+Usage (from the project root, with the project installed with the `bench` extra):
+    python scripts/benchmark.py [--questions ../shared/eval/questions.dev.yaml] [--repeat 20]
+
+Side by side on one question set, over the same fact base and the same reply renderer:
+  bot      the project's matcher (bot.matching.Index via bot.answers.Engine)
+  wratio   rapidfuzz WRatio of the question against entry labels only (en + fr)
+  bm25     BM25 (bm25s) over labels, aliases and definitions (en + fr)
+A question passes as in the evaluation script: an expected answer must carry the expected
+tokens in the reply text (and the reply's language); an out-of-scope question must be
+answered "unknown". Baselines answer "unknown" below a score threshold chosen as the best
+one for them on this very set (an advantage the bot does not get).
+Then it times `mission-bot ask "..."` from a cold start and 1,000 questions in batch mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from bot import knowledge, render
+from bot.answers import Answer, Engine
+from bot.language import fold
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "questions.dev.yaml"
+
+
+def load_judge(questions: Path) -> Callable[[dict, dict], tuple[bool, str]]:
+    """The evaluation script's own judge when it sits beside the questions, else a copy of its rule."""
+    score_py = questions.parent / "score.py"
+    if score_py.exists():
+        spec = importlib.util.spec_from_file_location("score", score_py)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.judge
+
+    def judge(item: dict, reply: dict) -> tuple[bool, str]:
+        if item["expect"] == "unknown":
+            return reply.get("status") == "unknown", ""
+        text = fold(reply.get("text") or "")
+        ok = reply.get("status") == "answer" and reply.get("lang") == item["lang"]
+        ok = ok and (not item.get("any") or any(fold(str(t)) in text for t in item["any"]))
+        ok = ok and all(fold(str(t)) in text for t in item.get("all") or [])
+        return ok, ""
+
+    return judge
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def run_method(
+    name: str,
+    answer: Callable[[str], tuple[Answer, float]],
+    items: list[dict],
+    judge: Callable[[dict, dict], tuple[bool, str]],
+    base: knowledge.FactBase,
+    repeat: int,
+) -> dict:
+    """Accuracy and per-question latency (ms) of one method; latency excludes rendering."""
+    passed, latencies = 0, []
+    for item in items:
+        reply, _ = answer(item["q"])
+        payload = {**reply.to_dict(), "text": render.to_text(reply, base)}
+        passed += judge(item, payload)[0]
+        for _ in range(repeat):
+            latencies.append(answer(item["q"])[1])
+    return {
+        "method": name,
+        "accuracy": passed / len(items),
+        "p50_ms": percentile(latencies, 50),
+        "p99_ms": percentile(latencies, 99),
+    }
+
+
+def timed(fn: Callable[[str], Answer]) -> Callable[[str], tuple[Answer, float]]:
+    def call(question: str) -> tuple[Answer, float]:
+        start = time.perf_counter()
+        reply = fn(question)
+        return reply, (time.perf_counter() - start) * 1000
+
+    return call
+
+
+def threshold_answerer(
+    engine: Engine, scorer: Callable[[str], tuple[str | None, float]], threshold: float
+) -> Callable[[str], Answer]:
+    def answer(question: str) -> Answer:
+        lang = engine.language(question)
+        entry_id, score = scorer(question)
+        if entry_id is None or score < threshold:
+            return Answer(question, lang, "unknown")
+        return engine.answer_fact(entry_id, lang, question)
+
+    return answer
+
+
+def best_threshold(
+    engine: Engine,
+    scorer: Callable[[str], tuple[str | None, float]],
+    candidates: list[float],
+    items: list[dict],
+    judge: Callable[[dict, dict], tuple[bool, str]],
+) -> float:
+    def accuracy(th: float) -> int:
+        fn = threshold_answerer(engine, scorer, th)
+        ok = 0
+        for item in items:
+            reply = fn(item["q"])
+            ok += judge(item, {**reply.to_dict(), "text": render.to_text(reply, engine.base)})[0]
+        return ok
+
+    return max(candidates, key=accuracy)
+
+
+def wratio_scorer(base: knowledge.FactBase) -> Callable[[str], tuple[str | None, float]]:
+    choices = {}
+    for entry in base:
+        for lang in ("en", "fr"):
+            choices[f"{entry.id}\t{lang}"] = fold(entry.label.get(lang))
+
+    def score(question: str) -> tuple[str | None, float]:
+        found = process.extractOne(fold(question), choices, scorer=fuzz.WRatio)
+        if not found:
+            return None, 0.0
+        return found[2].split("\t")[0], float(found[1])
+
+    return score
+
+
+def bm25_scorer(base: knowledge.FactBase) -> Callable[[str], tuple[str | None, float]]:
+    import bm25s
+
+    ids, corpus = [], []
+    for entry in base:
+        parts = []
+        for lang in ("en", "fr"):
+            parts += [entry.label.get(lang), entry.definition.get(lang), *entry.aliases[lang]]
+        ids.append(entry.id)
+        corpus.append(fold(" ".join(parts)))
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(corpus, stopwords=None, show_progress=False), show_progress=False)
+
+    def score(question: str) -> tuple[str | None, float]:
+        tokens = bm25s.tokenize([fold(question)], stopwords=None, show_progress=False)
+        if not tokens.vocab:
+            return None, 0.0
+        docs, scores = retriever.retrieve(tokens, k=1, show_progress=False)
+        return ids[int(docs[0][0])], float(scores[0][0])
+
+    return score
+
+
+def cli_timings(questions: list[str]) -> dict:
+    exe = Path(sys.executable).with_name("mission-bot")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    colds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([*cmd, "ask", questions[0]], check=True, capture_output=True)
+        colds.append(time.perf_counter() - start)
+    batch = "\n".join((questions * (1000 // len(questions) + 1))[:1000]) + "\n"
+    start = time.perf_counter()
+    done = subprocess.run([*cmd, "ask", "--json"], input=batch, text=True, capture_output=True, check=True)
+    elapsed = time.perf_counter() - start
+    lines = [json.loads(ln) for ln in done.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 1000, len(lines)
+    return {"cold_start_s": statistics.median(colds), "batch_1000_s": elapsed}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs per question")
+    parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end CLI timings")
+    args = parser.parse_args()
+    if not args.questions.exists():
+        print(f"No question set at {args.questions}", file=sys.stderr)
+        return 2
+    items = yaml.safe_load(args.questions.read_text(encoding="utf-8"))
+    judge = load_judge(args.questions)
+    base = knowledge.load()
+    engine = Engine(base)
+
+    wr = wratio_scorer(base)
+    bm = bm25_scorer(base)
+    wr_th = best_threshold(engine, wr, [50, 60, 70, 75, 80, 85, 90], items, judge)
+    bm_th = best_threshold(engine, bm, [0.5, 1, 2, 3, 4, 5, 6, 8], items, judge)
+    rows = [
+        run_method("bot", timed(engine.ask), items, judge, base, args.repeat),
+        run_method(
+            f"wratio (labels, unknown < {wr_th:g})",
+            timed(threshold_answerer(engine, wr, wr_th)),
+            items,
+            judge,
+            base,
+            args.repeat,
+        ),
+        run_method(
+            f"bm25 (labels+aliases+definitions, unknown < {bm_th:g})",
+            timed(threshold_answerer(engine, bm, bm_th)),
+            items,
+            judge,
+            base,
+            args.repeat,
+        ),
+    ]
+    print(f"{len(items)} questions from {args.questions.name}, {len(base)} entries, {args.repeat} timed runs each\n")
+    print("| method | accuracy | p50 (ms) | p99 (ms) |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        print(f"| {row['method']} | {row['accuracy']:.1%} | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} |")
+    if not args.no_cli:
+        timings = cli_timings([i["q"] for i in items])
+        print(
+            f"\n`mission-bot ask` cold start (median of 5): {timings['cold_start_s']:.2f} s; "
+            f"1,000 questions in batch mode: {timings['batch_1000_s']:.2f} s"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The CLI contract: `mission-bot ask` in plain text, JSON and batch mode."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot import cli, render
+
+CMD = [sys.executable, "-m", "bot.cli"]
+
+
+def test_ask_prints_a_plain_text_reply(capsys, base):
+    assert cli.main(["ask", "how", "many", "QPV", "students?"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith(render.format_value(base.get("qpv_students"), "en", base))
+    assert "*" not in out.splitlines()[0]  # plain text, no Slack markup
+
+
+def test_ask_json_contract(capsys):
+    assert cli.main(["ask", "--json", "combien d'étudiants en QPV ?"]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert {"question", "lang", "status", "fact", "alternatives", "text"} <= set(reply)
+    assert reply["lang"] == "fr" and reply["status"] == "answer" and reply["fact"] == "qpv_students"
+    assert reply["question"] == "combien d'étudiants en QPV ?"
+    assert isinstance(reply["alternatives"], list)
+
+
+def test_ask_lang_forces_the_reply_language(capsys):
+    assert cli.main(["ask", "--json", "--lang", "fr", "how many QPV students?"]) == 0
+    assert json.loads(capsys.readouterr().out)["lang"] == "fr"
+
+
+def test_unknown_question_has_no_fact(capsys):
+    assert cli.main(["ask", "--json", "what is the capital of Peru"]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["status"] == "unknown" and reply["fact"] is None and reply["text"]
+
+
+def test_batch_mode_answers_each_line_in_order_and_flushes():
+    questions = ["how many QPV students?", "", "nombre de réfugiés", "😀", "lever funding"]
+    proc = subprocess.Popen(
+        [*CMD, "ask", "--json"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdin and proc.stdout
+    # one line in, one line out, before stdin is closed: the reply is flushed
+    proc.stdin.write(questions[0] + "\n")
+    proc.stdin.flush()
+    first = json.loads(proc.stdout.readline())
+    assert first["question"] == questions[0] and first["status"] == "answer"
+    out, _ = proc.communicate("\n".join(questions[1:]) + "\n", timeout=60)
+    replies = [first] + [json.loads(line) for line in out.splitlines()]
+    assert [r["question"] for r in replies] == questions
+    assert replies[2]["lang"] == "fr"
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("args", [["ask"], ["ask", "help"], ["ask", "aide"]])
+def test_help(capsys, args):
+    assert cli.main(args) == 0
+    assert "QPV" in capsys.readouterr().out
+
+
+def test_chat_reads_questions_until_eof(base):
+    done = subprocess.run(
+        [*CMD, "chat"], input="how many QPV students?\naide\n", text=True, capture_output=True, timeout=60
+    )
+    assert done.returncode == 0
+    assert render.format_value(base.get("qpv_students"), "en", base) in done.stdout

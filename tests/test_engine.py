@@ -1,0 +1,198 @@
+"""The question engine on the real fact base: matching, confidence, formatting, robustness."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import knowledge, render
+from bot.answers import Engine
+from bot.knowledge import Range
+
+
+def numbers(text: str) -> set[float]:
+    """Numbers a reader sees, thousands separators (comma, space, NBSP, NNBSP) removed."""
+    text = re.sub(r"(?<=\d)[,\u00a0\u202f ](?=\d{3}(?!\d))", "", text)
+    text = re.sub(r"(?<=\d),(?=\d)", ".", text)
+    return {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)}
+
+
+def value_text(base, entry_id: str, lang: str) -> str:
+    return render.format_value(base.get(entry_id), lang, base)
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("how many QPV students?", "qpv_students"),
+        ("combien d'étudiants en QPV ?", "qpv_students"),
+        ("how many studnets live in priority neighbourhoods", "qpv_students"),
+        ("combien d'etudiants handicapes", "disabilities_students"),
+        ("apprentices in 2019", "apprentices_2019"),
+        ("nombre d'alternants en 2020", "apprentices_2020"),
+        ("job seekers admitted to a Pole emploi social program", "job_seekers_social_program"),
+        ("how many certificates were granted", "certificates_2020"),
+        ("combien de pays", "countries_reached"),
+    ],
+)
+def test_finds_the_fact(engine, question, fact):
+    answer = engine.ask(question)
+    assert answer.status == "answer", answer
+    assert answer.entry is not None and answer.entry.id == fact
+
+
+def test_reply_leads_with_the_figure_definition_caveat_and_source(engine, base):
+    entry = base.get("qpv_students")
+    for lang, question in (("en", "QPV students"), ("fr", "étudiants en QPV")):
+        answer = engine.ask(question)
+        assert answer.lang == lang
+        lines = render.to_text(answer, base).splitlines()
+        assert lines[0].startswith(value_text(base, "qpv_students", lang))
+        text = "\n".join(lines)
+        assert entry.definition.get(lang) in text
+        assert entry.caveat is not None and entry.caveat.get(lang) in text
+        assert entry.source.section.get(lang) in lines[-1]
+
+
+def test_numbers_are_formatted_per_language(base):
+    assert value_text(base, "job_placements_2020", "en").startswith("4,373")
+    assert value_text(base, "job_placements_2020", "fr").startswith("4\u202f373")
+    assert value_text(base, "qpv_share", "en") == "9%"
+    assert value_text(base, "qpv_share", "fr") == "9\u00a0%"
+
+
+def test_forced_language_wins(engine):
+    assert engine.ask("how many QPV students?", lang="fr").lang == "fr"
+    assert engine.ask("combien d'étudiants en QPV ?", lang="en").lang == "en"
+
+
+def test_definition_questions_get_the_definition(engine):
+    answer = engine.ask("c'est quoi un QPV ?")
+    assert answer.status == "answer" and answer.entry is not None
+    assert answer.entry.kind != "figure"
+
+
+def test_evolution_shows_both_years(engine, base):
+    answer = engine.ask("how did apprentices grow from 2019 to 2020")
+    text = render.to_text(answer, base)
+    for fact in ("apprentices_2019", "apprentices_2020"):
+        assert value_text(base, fact, "en") in text
+
+
+def test_a_thing_with_several_figures_answers_the_main_one_and_mentions_the_others(engine, base):
+    category = base.get("category_refugees")
+    figures = [e for e in base.related(category) if e.is_figure]
+    answer = engine.ask("how many refugees")
+    assert answer.status == "answer" and answer.entry == figures[0]
+    text = render.to_text(answer, base)
+    for other in figures[1:]:
+        assert value_text(base, other.id, "en") in text
+
+
+def test_lever_reply_holds_objective_and_result(engine, base):
+    answer = engine.ask("/mission levier financement".removeprefix("/mission "))
+    assert answer.lang == "fr" and answer.entry is not None and answer.entry.kind == "lever"
+    text = render.to_text(answer, base)
+    for fig in ("lever_funding_objective", "lever_funding_result"):
+        assert value_text(base, fig, "fr") in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what is the CEO's salary",
+        "how many mentors will be hired in 2023",
+        "quelle est la météo à Lyon",
+        "who won the 1998 football world cup",
+        "prix de l'action OpenClassrooms",
+        "how many coffee machines are in the office",
+    ],
+)
+def test_questions_the_report_does_not_answer(engine, base, question):
+    answer = engine.ask(question)
+    assert answer.status == "unknown"
+    text = render.to_text(answer, base)
+    assert not numbers(text.split(".")[0])  # the "not covered" sentence gives no figure
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["", "   ", "?", "😀😀😀", "Сколько студентов?", "多少学生", "'; DROP TABLE facts; --", "\x00\x1b[31m"],
+)
+def test_odd_input_never_crashes(engine, base, question):
+    answer = engine.ask(question)
+    assert answer.status in {"answer", "ambiguous", "unknown"}
+    assert render.to_text(answer, base)
+
+
+def test_a_very_long_question_is_cut_and_said_so(engine, base):
+    answer = engine.ask("how many QPV students " * 500)  # 11,000 characters
+    assert answer.truncated
+    assert answer.status == "answer"
+    assert "1,000" in render.to_text(answer, base).splitlines()[-1]
+
+
+def _fixture_base(tmp_path) -> knowledge.FactBase:
+    (tmp_path / "vocabulary.yaml").write_text(
+        (knowledge.DEFAULT_DIR / "vocabulary.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    entry = """
+  - id: {id}
+    kind: figure
+    value: {value}
+    unit: students
+    period: {{en: "2020", fr: "2020"}}
+    scope: {{en: all, fr: tous}}
+    label: {{en: "{label} students", fr: "étudiants {label}"}}
+    definition: {{en: counted, fr: comptés}}
+    caveat: {{en: none given, fr: aucune}}
+    availability: full
+    aliases: {{en: [zorblat students], fr: [étudiants zorblat]}}
+"""
+    body = "section: {en: Test, fr: Test}\npage: 1\nentries:\n"
+    body += entry.format(id="alpha", value=11, label="alpha")
+    body += entry.format(id="beta", value=22, label="beta")
+    (tmp_path / "test.yaml").write_text(body, encoding="utf-8")
+    return knowledge.load(tmp_path)
+
+
+def test_close_unrelated_candidates_are_offered_not_guessed(tmp_path):
+    engine = Engine(_fixture_base(tmp_path))
+    answer = engine.ask("zorblat students")
+    assert answer.status == "ambiguous"
+    assert {e.id for e in answer.alternatives} == {"alpha", "beta"}
+    text = render.to_text(answer, engine.base)
+    assert "alpha" in text and "beta" in text
+    assert engine.ask("alpha zorblat students").entry.id == "alpha"
+
+
+WORDS = st.sampled_from(
+    "how many what is combien de students étudiants QPV refugees réfugiés apprentices 2019 2020 "
+    "lever funding levier category handicap share part women free users pole emploi CPF the of "
+    "définition certificates job seekers mission committee president qui est 😀 ??? Ж 1,000".split()
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=12).map(" ".join)))
+def test_any_string_gets_a_valid_reply_whose_first_line_holds_only_its_facts_numbers(engine, base, text):
+    answer = engine.ask(text)
+    assert answer.status in {"answer", "ambiguous", "unknown"}
+    assert answer.lang in {"en", "fr"}
+    reply = render.to_text(answer, base)
+    assert reply.strip()
+    if answer.status == "answer":
+        entry = answer.entry
+        assert entry is not None
+        own: set[float] = set()
+        if isinstance(entry.value, Range):
+            own |= {entry.value.low, entry.value.high}
+        elif entry.value is not None:
+            own.add(float(entry.value))
+        for field in (entry.label, entry.period, entry.scope, entry.definition):
+            if field is not None:
+                own |= numbers(field.get(answer.lang))
+        assert numbers(reply.splitlines()[0]) <= own
