@@ -77,13 +77,19 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the fact base and summarize it")
     facts = sub.add_parser("facts", help="print the whole fact base")
     facts.add_argument("--json", action="store_true", help="as one JSON list (the default)")
-    sub.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")
+    serve_cmd = sub.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")
+    serve_cmd.add_argument(
+        "--mode",
+        choices=["auto", "socket", "http"],
+        default="auto",
+        help="auto (the default): Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "serve":
         from bot.slack_app import serve
 
-        return serve()
+        return serve(args.mode)
 
     try:
         default = settings().default_lang

@@ -74,9 +74,11 @@ class Source:
         return {"section": self.section.as_dict(), "page": self.page}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Entry:
-    """One figure or one definition of the report, with everything said about it."""
+    """One figure or one definition of the report, with everything said about it.
+
+    Entries compare and hash by identity: ids are unique within a fact base."""
 
     id: str
     kind: str
@@ -277,7 +279,7 @@ class _Checker:
             if item is None or (isinstance(item, str) and not item.strip()):
                 self.fail(f"{fld}.{lang}", "missing or empty")
                 ok = False
-            elif not isinstance(item, (str, int, float)):
+            elif isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 self.fail(f"{fld}.{lang}", "must be text")
                 ok = False
         extra = set(value) - set(LANGS)
@@ -400,7 +402,11 @@ def _entry(
             if not isinstance(items, list) or not items:
                 check.fail(f"aliases.{lang}", "needs a non-empty list")
                 continue
-            bad = [i for i in items if not isinstance(i, (str, int)) or not str(i).strip()]
+            bad = [
+                i
+                for i in items
+                if isinstance(i, bool) or not isinstance(i, (str, int)) or not str(i).strip()
+            ]
             if bad:
                 check.fail(f"aliases.{lang}", f"empty or non-text alias {bad[0]!r}")
                 continue
@@ -516,7 +522,7 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
 
 
 def _fact_file(
-    doc: _Doc, vocab: Vocabulary | None, problems: list[str]
+    doc: _Doc, vocab: Vocabulary | None, problems: list[str], seen: list[tuple[str, str, int]]
 ) -> Iterable[Entry]:
     data, node = doc.data, doc.node
     if not isinstance(data, Mapping) or not isinstance(data.get("entries"), list):
@@ -531,9 +537,10 @@ def _fact_file(
     nodes = entries_node.value if isinstance(entries_node, yaml.SequenceNode) else []
     out = []
     for i, raw in enumerate(data["entries"]):
-        entry = _entry(
-            doc, i, raw, nodes[i] if i < len(nodes) else None, default_source, vocab, problems
-        )
+        node_i = nodes[i] if i < len(nodes) else None
+        if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) and raw["id"]:
+            seen.append((raw["id"], doc.name, node_i.start_mark.line + 1 if node_i else 1))
+        entry = _entry(doc, i, raw, node_i, default_source, vocab, problems)
         if entry is not None:
             out.append(entry)
     return out
@@ -554,28 +561,39 @@ def load(directory: Path | str | None = None) -> FactBase:
     else:
         problems.append(f"{VOCABULARY_FILE}:1: -: -: missing from {folder}")
     entries: list[Entry] = []
+    # Every entry id with its file and line, valid entry or not: a broken entry is reported
+    # once, not again as an "unknown id" by the entries related to it.
+    seen: list[tuple[str, str, int]] = []
+    unreadable = False  # the ids of a file YAML cannot parse are unknown
     for path in paths:
         if path.name == VOCABULARY_FILE:
             continue
         doc = _parse(path, problems)
         if doc is not None:
-            entries.extend(_fact_file(doc, vocab, problems))
+            entries.extend(_fact_file(doc, vocab, problems, seen))
+        else:
+            unreadable = True
     if not entries and not problems:
         problems.append(f"{folder}:1: -: -: no entries found")
-    by_id: dict[str, Entry] = {}
-    for entry in entries:
-        first = by_id.get(entry.id)
-        if first is not None:
+    first_at: dict[str, tuple[str, int]] = {}
+    for entry_id, file, line in seen:
+        if entry_id in first_at:
+            first_file, first_line = first_at[entry_id]
             problems.append(
-                f"{entry.file}:{entry.line}: {entry.id}: id: duplicate "
-                f"(first at {first.file}:{first.line})"
+                f"{file}:{line}: {entry_id}: id: duplicate (first at {first_file}:{first_line})"
             )
         else:
-            by_id[entry.id] = entry
+            first_at[entry_id] = (file, line)
+    by_id: dict[str, Entry] = {}
+    for entry in entries:
+        by_id.setdefault(entry.id, entry)
     for entry in entries:
         for rid in entry.related:
-            if rid not in by_id:
-                problems.append(f"{entry.file}:{entry.line}: {entry.id}: related: unknown id {rid!r}")
+            if rid not in first_at:
+                if not unreadable:
+                    problems.append(
+                        f"{entry.file}:{entry.line}: {entry.id}: related: unknown id {rid!r}"
+                    )
             elif rid == entry.id:
                 problems.append(f"{entry.file}:{entry.line}: {entry.id}: related: names itself")
     if problems:

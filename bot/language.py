@@ -47,8 +47,12 @@ def stem(token: str) -> str:
         return token
     if token.endswith(("s", "x")) and not token.endswith("ss"):
         token = token[:-1]
+    if token.endswith("ing") and len(token) >= 6:
+        token = token[:-3]
+    elif token.endswith("ed") and len(token) >= 6:
+        token = token[:-2]
     for _ in range(2):
-        if len(token) > 4 and token.endswith("e"):
+        if len(token) > 3 and token.endswith("e"):
             token = token[:-1]
     return token
 

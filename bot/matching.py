@@ -30,10 +30,10 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 
 # Scoring weights and thresholds. They are about the shape of a match (how much of
 # the question an entry explains), not about any particular question.
-W_COVERAGE, W_PHRASE, W_FUZZY = 0.55, 0.30, 0.15
+W_COVERAGE, W_PHRASE, W_LABEL, W_FUZZY = 0.50, 0.25, 0.10, 0.15
 DEFINITION_WEIGHT = 0.35  # a word found only in an entry's definition counts this much
 CUE_WEIGHT = 0.35  # a word that says what is asked ("share", "définition") counts this much
-MIN_SCORE, MIN_COVERAGE = 0.42, 0.55
+MIN_SCORE, MIN_COVERAGE, MIN_FIT = 0.42, 0.55, 0.6
 TIE_MARGIN = 0.02
 
 
@@ -51,7 +51,8 @@ class Query:
 class Candidate:
     entry: Entry
     score: float
-    coverage: float
+    coverage: float  # share of the question's words the entry explains
+    fit: float  # share of the entry's best alias or label the question contains
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Match:
 class _Doc:
     entry: Entry
     phrases: tuple[tuple[str, ...], ...]
+    labels: tuple[tuple[str, ...], ...]
     phrase_texts: tuple[str, ...]
     primary: frozenset[str]
     secondary: frozenset[str]
@@ -90,9 +92,8 @@ class Index:
         self._max_ngram = max((len(k) for k in self._synonyms), default=1)
         self._cues: dict[str, list[tuple[str, ...]]] = {}
         for intent, per_lang in vocab.intents.items():
-            self._cues[intent] = [
-                tuple(self.canonical(cue)) for lang in LANGS for cue in per_lang[lang]
-            ]
+            canon = (tuple(self.canonical(cue)) for lang in LANGS for cue in per_lang[lang])
+            self._cues[intent] = [c for c in canon if c]
         self._cue_words = {
             c[0] for name, cues in self._cues.items() if name != "person" for c in cues if len(c) == 1
         }
@@ -104,12 +105,19 @@ class Index:
         n = len(self._docs)
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self._unknown_weight = max(self._idf.values(), default=1.0)
+        primary_words = {t for doc in self._docs for t in doc.primary}
+        # a word found only in definitions says less about what is asked than a topic word
+        self._weights = {
+            t: w if t in primary_words else w * DEFINITION_WEIGHT for t, w in self._idf.items()
+        }
         self._postings: dict[str, list[int]] = defaultdict(list)
         for i, doc in enumerate(self._docs):
             for tok in doc.primary | doc.secondary:
                 self._postings[tok].append(i)
-        self._vocabulary = sorted(self._idf)
+        self._vocabulary = sorted(t for t in self._idf if not t[0].isdigit())
+        self._numbers = frozenset(t for t in self._idf if t[0].isdigit())
         self.known_years = frozenset(y for doc in self._docs for y in doc.years)
+        self._latest = {doc.entry.id: max(map(int, doc.years), default=0) for doc in self._docs}
         self._related = {e.id: set(e.related) for e in base}
         self.correct = lru_cache(maxsize=4096)(self._correct)
 
@@ -132,8 +140,16 @@ class Index:
                 i += 1
         return out
 
-    def _content(self, toks: list[str]) -> tuple[str, ...]:
-        return tuple(t for t in toks if t not in self._stop and not t[0].isdigit())
+    def _content(self, toks: list[str], numbers: frozenset[str] | None = None) -> tuple[str, ...]:
+        """Topic words: no stop words, no years; other numbers ("bac+5", "30-40") only
+        when `numbers` is None (reading the fact base) or holds them (a question)."""
+        return tuple(
+            t
+            for t in toks
+            if t not in self._stop
+            and not _YEAR.match(t)
+            and (not t[0].isdigit() or numbers is None or t in numbers)
+        )
 
     def _doc(self, entry: Entry) -> _Doc:
         phrases: list[tuple[str, ...]] = []
@@ -144,6 +160,9 @@ class Index:
                 if content:
                     phrases.append(content)
                     texts.append(" ".join(content))
+        labels = tuple(
+            c for lang in LANGS if (c := self._content(self.canonical(entry.label.get(lang))))
+        )
         primary = frozenset(t for p in phrases for t in p)
         extra = []
         for lang in LANGS:
@@ -156,7 +175,13 @@ class Index:
                 if text is not None:
                     years.update(t for t in tokens(text.get(lang)) if _YEAR.match(t))
         return _Doc(
-            entry, tuple(phrases), tuple(texts), primary, frozenset(extra) - primary, frozenset(years)
+            entry,
+            tuple(phrases),
+            labels,
+            tuple(texts),
+            primary,
+            frozenset(extra) - primary,
+            frozenset(years),
         )
 
     def _correct(self, token: str) -> str:
@@ -170,7 +195,8 @@ class Index:
     def query(self, question: str) -> Query:
         text = " ".join(question.split())
         truncated = len(text) > MAX_CHARS
-        text = text[:MAX_CHARS]
+        if truncated:  # cut at a word boundary, never inside a word
+            text = text[: MAX_CHARS + 1].rsplit(" ", 1)[0] if " " in text[:MAX_CHARS] else text[:MAX_CHARS]
         canon = self.canonical(text)
         years = tuple(dict.fromkeys(t for t in tokens(text) if _YEAR.match(t)))
         intents = set()
@@ -180,16 +206,20 @@ class Index:
                 if any(tuple(canon[i : i + n]) == cue for i in range(len(canon) - n + 1)):
                     intents.add(intent)
                     break
-        content = tuple(dict.fromkeys(self.correct(t) for t in self._content(canon)))
+        content = tuple(
+            dict.fromkeys(self.correct(t) for t in self._content(canon, self._numbers))
+        )
         cues = frozenset(t for t in content if t in self._cue_words)
         if len(years) >= 2:
             intents.add("evolution")
+        if intents & {"count", "share"}:
+            intents.add("figure")
         return Query(text, truncated, content, cues, frozenset(intents), years)
 
     # ------------------------------------------------------------ scoring
 
     def _weight(self, token: str, query: Query) -> float:
-        weight = self._idf.get(token, self._unknown_weight)
+        weight = self._weights.get(token, self._unknown_weight)
         return weight * CUE_WEIGHT if token in query.cues else weight
 
     def _score(self, doc: _Doc, query: Query, total: float, joined: str) -> Candidate:
@@ -201,21 +231,32 @@ class Index:
                 matched += self._weight(tok, query) * DEFINITION_WEIGHT
         coverage = matched / total if total else 0.0
         qset = set(query.content)
-        phrase_fit = 0.0
-        for phrase in doc.phrases:
-            weight = sum(self._idf.get(t, 1.0) for t in phrase)
-            hit = sum(self._idf.get(t, 1.0) for t in phrase if t in qset)
-            phrase_fit = max(phrase_fit, hit / weight if weight else 0.0)
+        phrase_fit = max((self._fit(p, qset) for p in doc.phrases), default=0.0)
+        label_fit = max((self._fit(p, qset) for p in doc.labels), default=0.0)
         best_fuzzy = process.extractOne(joined, doc.phrase_texts, scorer=fuzz.token_set_ratio)
         fuzzy = best_fuzzy[1] / 100 if best_fuzzy else 0.0
-        score = W_COVERAGE * coverage + W_PHRASE * phrase_fit + W_FUZZY * fuzzy
-        return Candidate(doc.entry, score + self._bonus(doc, query), coverage)
+        score = (
+            W_COVERAGE * coverage + W_PHRASE * phrase_fit + W_LABEL * label_fit + W_FUZZY * fuzzy
+        )
+        return Candidate(doc.entry, score + self._bonus(doc, query), coverage, phrase_fit)
+
+    def _fit(self, phrase: tuple[str, ...], qset: set[str]) -> float:
+        """How much of a phrase (weighted by rarity) the question contains."""
+        weight = sum(self._idf.get(t, 1.0) for t in phrase)
+        hit = sum(self._idf.get(t, 1.0) for t in phrase if t in qset)
+        return hit / weight if weight else 0.0
 
     @staticmethod
     def _bonus(doc: _Doc, query: Query) -> float:
         kind, intents, bonus = doc.entry.kind, query.intents, 0.0
         if "figure" in intents:
             bonus += 0.08 if kind in FIGURE_KINDS else 0.03 if kind in HAS_FIGURES else -0.12
+        if kind in FIGURE_KINDS:
+            is_share = doc.entry.unit in ("percent", "percent_change")
+            if "share" in intents and "count" not in intents:
+                bonus += 0.04 if is_share else -0.10
+            if "count" in intents and "share" not in intents:
+                bonus += -0.10 if is_share else 0.04
         if "definition" in intents and "figure" not in intents:
             bonus += -0.06 if kind in FIGURE_KINDS else 0.06
         if "person" in intents and kind == "person":
@@ -240,9 +281,10 @@ class Index:
         ids = {i for tok in query.content for i in self._postings.get(tok, ())}
         total = sum(self._weight(t, query) for t in query.content)
         joined = " ".join(query.content)
+        # equal scores: the latest period first (the report is about 2020, 2019 is the baseline)
         ranked = sorted(
             (self._score(self._docs[i], query, total, joined) for i in ids),
-            key=lambda c: (-c.score, c.entry.id),
+            key=lambda c: (-round(c.score, 6), -self._latest[c.entry.id], c.entry.id),
         )[:limit]
         if not ranked:
             return Match("unknown", query, None, (), "no entry shares a word")
@@ -254,7 +296,7 @@ class Index:
                 return Match("unknown", query, None, tuple(ranked), "no figure for that")
             best = numeric[0]
             ranked = [best, *[c for c in ranked if c is not best]]
-        if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE:
+        if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE or best.fit < MIN_FIT:
             return Match("unknown", query, None, tuple(ranked), "no entry fits well enough")
         rivals = [
             c

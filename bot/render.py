@@ -53,6 +53,19 @@ UI: dict[str, dict[str, str]] = {
         ),
         "help_footer": "If the report doesn't say, I tell you so: I never guess a number.",
         "share": "Share in channel",
+        "shared_by": "Shared by {user}",
+        "home_title": "OpenClassrooms Mission Report 2021: key figures",
+        "home_intro": (
+            "Figures for 2020 as the report gives them. Ask me about one to see what it counts "
+            "and its caveat."
+        ),
+        "how_title": "How to ask",
+        "how_command": (
+            "`/mission <question>` in any channel: only you see the answer, and a button shares it."
+        ),
+        "how_mention": "Mention me in a channel: I answer in the thread.",
+        "how_dm": "Or send me a direct message, in the Messages tab.",
+        "examples": "Examples",
     },
     "fr": {
         "scope": "Périmètre",
@@ -84,6 +97,20 @@ UI: dict[str, dict[str, str]] = {
         ),
         "help_footer": "Si le rapport ne le dit pas, je vous le dis : je n'invente jamais de chiffre.",
         "share": "Partager dans le canal",
+        "shared_by": "Partagé par {user}",
+        "home_title": "Rapport de Mission OpenClassrooms 2021\u00a0: chiffres clés",
+        "home_intro": (
+            "Les chiffres 2020 tels que le rapport les donne. Interrogez-moi sur l'un d'eux pour voir "
+            "ce qu'il compte et ses limites."
+        ),
+        "how_title": "Comment me poser une question",
+        "how_command": (
+            "`/mission <question>` dans n'importe quel canal\u00a0: vous seul voyez la réponse, "
+            "un bouton la partage."
+        ),
+        "how_mention": "Mentionnez-moi dans un canal\u00a0: je réponds dans le fil.",
+        "how_dm": "Ou envoyez-moi un message direct, dans l'onglet Messages.",
+        "examples": "Exemples",
     },
 }
 
@@ -216,6 +243,12 @@ def help_text(lang: str) -> str:
 
 
 # ---------------------------------------------------------------- Block Kit
+# Plain dicts only: this module never imports Slack's SDK, the adapter posts these.
+
+QUOTE_CHARS = 200  # how much of the question a reply quotes (and a button carries)
+SECTION_CHARS = 3000  # Slack's limit for a section's text
+FALLBACK_CHARS = 3000  # the notification text; the blocks carry the whole reply
+KEY_FIGURES_FILE = "key_figures.yaml"
 
 
 def escape(text: str) -> str:
@@ -223,8 +256,63 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def fallback(text: str) -> str:
+    """The `text` sent beside blocks (notifications, screen readers), escaped and capped."""
+    text = escape(text)
+    return text if len(text) <= FALLBACK_CHARS else text[: FALLBACK_CHARS - 1] + "…"
+
+
+def action_value(entry_id: str, lang: str, question: str = "") -> str:
+    """A button's value: the entry, the reply language and the start of the question."""
+    return f"{entry_id}|{lang}|{question[:QUOTE_CHARS]}"
+
+
+def parse_action_value(value: str) -> tuple[str, str, str]:
+    """(entry id, language, question) from `action_value`; the question may be empty."""
+    entry_id, _, rest = value.partition("|")
+    lang, _, question = rest.partition("|")
+    return entry_id, lang, question
+
+
 def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:SECTION_CHARS]}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    """A small grey line; `text` is mrkdwn that is already escaped."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_CHARS]}]}
+
+
+def _caveat(text: str, lang: str) -> dict[str, Any]:
+    """The caveat, visibly marked: its heading (warning sign, level) in bold."""
+    head, sep, body = text.partition(colon(lang))
+    if not sep:
+        return _mrkdwn(text)
+    marked = f"*{escape(head)}*{sep}{escape(body)}"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": marked[:SECTION_CHARS]}}
+
+
+def _grouped(lines: list[str]) -> list[dict[str, Any]]:
+    """Consecutive lines in as few sections as Slack's length limit allows."""
+    blocks: list[dict[str, Any]] = []
+    chunk = ""
+    for line in (escape(x)[:SECTION_CHARS] for x in lines):
+        if chunk and len(chunk) + 1 + len(line) > SECTION_CHARS:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+    return blocks
+
+
+def _button(action_id: str, text: str, value: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text[:75]},
+        "value": value[:2000],
+    }
 
 
 def to_blocks(answer: Answer, base: FactBase, *, share_button: bool = False) -> list[dict[str, Any]]:
@@ -232,47 +320,90 @@ def to_blocks(answer: Answer, base: FactBase, *, share_button: bool = False) -> 
     lang = answer.lang
     parts = sections(answer, base)
     blocks: list[dict[str, Any]] = []
-    quoted = escape(answer.question[:200])
-    if quoted:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"> {quoted}"}]})
+    question = answer.question[:QUOTE_CHARS]
+    if question.strip():
+        blocks.append(_context(f"> {escape(question)}"))
+    details: list[str] = []
     for kind, text in parts:
+        if kind == "detail":
+            details.append(text)
+            continue
+        if details:
+            blocks.extend(_grouped(details))
+            details = []
         if kind == "headline" and answer.status == "answer":
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(text)[:2900]}*"}})
         elif kind in ("source", "truncated"):
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]})
-        elif kind == "option":
-            continue
-        else:
+            blocks.append(_context(escape(text)))
+        elif kind == "caveat":
+            blocks.append(_caveat(text, lang))
+        elif kind != "option":
             blocks.append(_mrkdwn(text))
+    blocks.extend(_grouped(details))
     if answer.status == "ambiguous":
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "mission_choices",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": f"mission_choose_{i}",
-                        "text": {"type": "plain_text", "text": _brief(alt, lang, base)[:75]},
-                        "value": f"{alt.id}|{lang}",
-                    }
-                    for i, alt in enumerate(answer.alternatives)
-                ],
-            }
-        )
+        choices = [
+            _button(f"mission_choose_{i}", _brief(alt, lang, base), action_value(alt.id, lang, question))
+            for i, alt in enumerate(answer.alternatives[:25])
+        ]
+        blocks.append({"type": "actions", "block_id": "mission_choices", "elements": choices})
     if share_button and answer.status == "answer" and answer.entry is not None:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "mission_share",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": "mission_share",
-                        "text": {"type": "plain_text", "text": t(lang, "share")},
-                        "value": f"{answer.entry.id}|{lang}",
-                    }
-                ],
-            }
-        )
-    return blocks
+        share = _button("mission_share", t(lang, "share"), action_value(answer.entry.id, lang, question))
+        blocks.append({"type": "actions", "block_id": "mission_share", "elements": [share]})
+    return blocks[:50]
+
+
+def shared_by(user_id: str, lang: str) -> dict[str, Any]:
+    """The line under an answer shared in a channel; `user_id` is Slack's id, never user text."""
+    safe = user_id if user_id.isalnum() else ""
+    return _context(t(lang, "shared_by").format(user=f"<@{safe}>" if safe else "?"))
+
+
+def _how_to_ask(lang: str) -> list[dict[str, Any]]:
+    ways = "\n".join(f"• {escape(t(lang, key))}" for key in ("how_command", "how_mention", "how_dm"))
+    examples = "\n".join(f"• `{escape(e)}`" for e in t(lang, "help_examples").split("|"))
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": ways}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(t(lang, 'examples'))}*\n{examples}"}},
+        _context(escape(t(lang, "help_footer"))),
+    ]
+
+
+def help_blocks(lang: str) -> list[dict[str, Any]]:
+    """What the bot answers, how to ask it and examples, in `lang`."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(t(lang, 'help_title'))}*"}},
+        _mrkdwn(t(lang, "help_body")),
+        *_how_to_ask(lang),
+    ]
+
+
+def key_figures(base: FactBase, limit: int = 6) -> list[Entry]:
+    """The headline figures of the key-figures file, in the file's order.
+
+    Figures the report itself judges too vague (availability `limited`) are left out.
+    """
+    chosen = [
+        e for e in base if e.file == KEY_FIGURES_FILE and e.is_figure and e.availability != "limited"
+    ]
+    return chosen[:limit]
+
+
+def home_view(base: FactBase, lang: str) -> dict[str, Any]:
+    """The App Home tab: key figures from the fact base, then how to ask."""
+    fields = []
+    for entry in key_figures(base):
+        period = f" ({entry.period.get(lang)})" if entry.period else ""
+        value = escape(format_value(entry, lang, base))
+        fields.append({"type": "mrkdwn", "text": f"*{value}*\n{escape(entry.label.get(lang) + period)}"[:2000]})
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": t(lang, "home_title")[:150]}},
+        _context(escape(t(lang, "home_intro"))),
+    ]
+    for start in range(0, len(fields), 10):
+        blocks.append({"type": "section", "fields": fields[start : start + 10]})
+    blocks += [
+        {"type": "divider"},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(t(lang, 'how_title'))}*"}},
+        *_how_to_ask(lang),
+    ]
+    return {"type": "home", "blocks": blocks}

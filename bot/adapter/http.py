@@ -1,0 +1,57 @@
+"""HTTP transport: an aiohttp server taking Slack's requests at /slack/events, with /healthz.
+
+Commands, events and interactions all arrive signed at `/slack/events`; Bolt verifies
+them (401 otherwise) and answers within Slack's 3 seconds. Nothing is kept between
+requests here, so a Procfile platform can run several processes side by side.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.adapter import drain, until_stopped
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are a few kilobytes
+
+
+def web_app(bolt_app: AsyncApp) -> web.Application:
+    """The aiohttp application: Slack's endpoint and the health check."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_response = await bolt_app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def health(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_post(EVENTS_PATH, slack_events)
+    app.router.add_get(HEALTH_PATH, health)
+    return app
+
+
+async def start(bolt_app: AsyncApp, host: str = "0.0.0.0", port: int = 3000) -> web.AppRunner:
+    """Serve in the background; port 0 picks a free one (see `bound_port`)."""
+    runner = web.AppRunner(web_app(bolt_app))
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The TCP port the server listens on."""
+    return int(runner.addresses[0][1])
+
+
+async def run(bolt_app: AsyncApp, host: str = "0.0.0.0", port: int = 3000) -> None:
+    """Serve until SIGINT or SIGTERM, then let replies in progress finish."""
+    runner = await start(bolt_app, host, port)
+    try:
+        await until_stopped()
+    finally:
+        await drain()
+        await runner.cleanup()

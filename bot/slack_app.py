@@ -1,0 +1,352 @@
+"""The Slack app: Bolt listeners for /mission, mentions, direct messages, buttons and App Home.
+
+This module owns the conversation with Slack and nothing else. It strips the bot's
+mention, picks the reply language (the question's words, else the user's Slack
+locale, else MISSION_DEFAULT_LANG), hands the text to `Engine.ask` unchanged and
+posts what `bot.render` lays out. It never decides what a question means.
+Transports live in `bot.adapter` (Socket Mode, HTTP); `serve()` picks one.
+
+Every listener acknowledges at once; the work runs afterwards in a Bolt lazy listener,
+so Slack's 3-second limit holds however slow an answer or a Web API call is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import knowledge, render
+from bot.adapter import http, socket_mode
+from bot.answers import Answer, Engine
+from bot.config import ConfigError, SlackSettings, slack_settings
+from bot.knowledge import LANGS
+from bot.slack_cache import RecentIds, TTLCache
+
+log = logging.getLogger("bot.slack")
+
+COMMAND = "/mission"
+LOCALE_TTL_SECONDS = 6 * 3600  # a user's Slack language rarely changes
+LOCALE_USERS = 5_000
+EVENTS_REMEMBERED = 10_000
+LOG_QUESTION_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one message says, plus what the log line needs."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+    lang: str
+    status: str
+    fact: str | None = None
+
+
+async def acknowledge(ack: AsyncAck) -> None:
+    """Every listener's first step: an empty 200 to Slack, right away."""
+    await ack()
+
+
+class MissionBot:
+    """The listeners and the per-process memories they share (user languages, events seen).
+
+    The memories are in-process only: several processes behind a load balancer each
+    keep their own, which is acceptable (a retry reaching another process is still
+    skipped when Slack says it is a retry after a timeout; see `skip_retries`).
+    """
+
+    def __init__(self, engine: Engine, settings: SlackSettings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.user_langs: TTLCache[str] = TTLCache(LOCALE_USERS, LOCALE_TTL_SECONDS)
+        self.events_seen = RecentIds(EVENTS_REMEMBERED)
+
+    def register(self, app: AsyncApp) -> None:
+        app.command(COMMAND)(ack=acknowledge, lazy=[self.answer_command])
+        app.event("app_mention")(ack=acknowledge, lazy=[self.answer_mention])
+        app.event("message")(ack=acknowledge, lazy=[self.answer_direct_message])
+        app.event("app_home_opened")(ack=acknowledge, lazy=[self.publish_home])
+        app.action("mission_share")(ack=acknowledge, lazy=[self.share_in_channel])
+        app.action(re.compile(r"^mission_choose_\d+$"))(ack=acknowledge, lazy=[self.answer_choice])
+
+    # ------------------------------------------------------------ middleware
+
+    async def skip_retries(
+        self, body: dict[str, Any], request: AsyncBoltRequest, next_: Callable[[], Awaitable[None]]
+    ) -> BoltResponse | None:
+        """Acknowledge, without handling again, an event Slack delivers a second time.
+
+        Runs after signature verification and before anything calls Slack.
+        """
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if isinstance(event_id, str) and event_id:
+            retry = request.headers.get("x-slack-retry-num", [None])[0]
+            reason = request.headers.get("x-slack-retry-reason", [""])[0]
+            first = self.events_seen.first_time(event_id)
+            # After an http_timeout the first delivery did reach a process (maybe another
+            # one): it is being handled there, so a retry is skipped even if unseen here.
+            if not first or (retry is not None and reason == "http_timeout"):
+                log.info("event %s retry %s (%s): already handled", event_id, retry, reason)
+                return BoltResponse(status=200, body="")
+        await next_()
+        return None
+
+    # ------------------------------------------------------------ language
+
+    async def user_lang(self, user: str, client: AsyncWebClient) -> str:
+        """The user's Slack language if the bot speaks it, else MISSION_DEFAULT_LANG."""
+        if not user:
+            return self.settings.default_lang
+        cached = self.user_langs.get(user)
+        if cached is not None:
+            return cached
+        lang = self.settings.default_lang
+        try:
+            response = await client.users_info(user=user, include_locale=True)
+            locale = str((response.get("user") or {}).get("locale") or "")
+            code = locale.replace("_", "-").split("-")[0].lower()
+            if code in LANGS:
+                lang = code
+        except (SlackApiError, OSError, asyncio.TimeoutError) as exc:
+            log.warning("users.info failed for %s (%s): using %s", user, _slack_error(exc), lang)
+        self.user_langs.set(user, lang)
+        return lang
+
+    async def default_lang(self, text: str, user: str, client: AsyncWebClient) -> str:
+        """The language that breaks a tie; the user's locale is looked up only if needed."""
+        words = self.engine.language(text, "en")
+        if words == self.engine.language(text, "fr"):
+            return words  # the words decide whatever the default
+        return await self.user_lang(user, client)
+
+    async def help_lang(self, text: str, user: str, client: AsyncWebClient) -> str:
+        """Help follows the user's locale; "help" is typed in every language, "aide" is French."""
+        locale = await self.user_lang(user, client)
+        words = self.engine.language(text, locale)
+        return words if words != "en" else locale
+
+    # ------------------------------------------------------------ replies
+
+    async def reply(self, text: str, user: str, client: AsyncWebClient, *, share: bool) -> Reply:
+        """The reply to one question or help request, in Block Kit and plain text."""
+        base = self.engine.base
+        if not text.strip() or self.engine.is_help(text):
+            lang = await self.help_lang(text, user, client)
+            return Reply(render.fallback(render.help_text(lang)), render.help_blocks(lang), lang, "help")
+        default = await self.default_lang(text, user, client)
+        # The engine is pure CPU: a worker thread keeps the event loop free for acks.
+        answer = await asyncio.to_thread(self.engine.ask, text, None, default)
+        fact = answer.entry.id if answer.entry is not None and answer.status == "answer" else None
+        if answer.status == "ambiguous":
+            fact = ",".join(e.id for e in answer.alternatives)
+        return Reply(
+            render.fallback(render.to_text(answer, base)),
+            render.to_blocks(answer, base, share_button=share),
+            answer.lang,
+            answer.status + (" truncated" if answer.truncated else ""),
+            fact,
+        )
+
+    async def answer_command(
+        self, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        """`/mission <question>`: an ephemeral answer with a button to share it."""
+        started = time.perf_counter()
+        text, user = str(command.get("text") or ""), str(command.get("user_id") or "")
+        reply = await self.reply(text, user, client, share=True)
+        await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+        _log_reply("command", user, text, reply, started)
+
+    async def answer_mention(
+        self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        """An @mention in a channel: the answer in the message's thread."""
+        if _from_a_bot(event, context):
+            return
+        started = time.perf_counter()
+        text = strip_mention(str(event.get("text") or ""), context.bot_user_id)
+        user = str(event.get("user") or "")
+        reply = await self.reply(text, user, client, share=False)
+        thread = event.get("thread_ts") or event.get("ts")
+        await _post(client, event.get("channel"), reply, thread)
+        _log_reply("mention", user, text, reply, started)
+
+    async def answer_direct_message(
+        self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        """A direct message: the answer in the DM (in its thread if it was in one)."""
+        # Edits, deletions, joins... carry a subtype: only plain messages get an answer.
+        if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event, context):
+            return
+        started = time.perf_counter()
+        text = strip_mention(str(event.get("text") or ""), context.bot_user_id)
+        user = str(event.get("user") or "")
+        reply = await self.reply(text, user, client, share=False)
+        await _post(client, event.get("channel"), reply, event.get("thread_ts"))
+        _log_reply("dm", user, text, reply, started)
+
+    async def publish_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
+        """The App Home tab: key figures and how to ask, in the user's language."""
+        user = str(event.get("user") or "")
+        if event.get("tab") != "home" or not user:
+            return
+        lang = await self.user_lang(user, client)
+        try:
+            await client.views_publish(user_id=user, view=render.home_view(self.engine.base, lang))
+        except SlackApiError as exc:
+            log.warning("views.publish failed for %s: %s", user, _slack_error(exc))
+            return
+        log.info("home published user=%s lang=%s", user, lang)
+
+    async def answer_choice(
+        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """A button of an ambiguous answer: the chosen entry replaces the options."""
+        started = time.perf_counter()
+        answer = self._answer_from(action)
+        ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+        base = self.engine.base
+        blocks = render.to_blocks(answer, base, share_button=ephemeral)
+        text = render.fallback(render.to_text(answer, base))
+        await respond(text=text, blocks=blocks, replace_original=True)
+        user = str((body.get("user") or {}).get("id") or "")
+        fact = answer.entry.id if answer.entry else None
+        _log_reply("choice", user, answer.question, Reply(text, blocks, answer.lang, answer.status, fact), started)
+
+    async def share_in_channel(
+        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        """"Share in channel": the answer posted for everyone, the private copy removed."""
+        started = time.perf_counter()
+        answer = self._answer_from(action)
+        user = str((body.get("user") or {}).get("id") or "")
+        base = self.engine.base
+        blocks = [*render.to_blocks(answer, base), render.shared_by(user, answer.lang)]
+        text = render.fallback(render.to_text(answer, base))
+        await respond(text=text, blocks=blocks, response_type="in_channel", replace_original=False)
+        await respond(delete_original=True)
+        fact = answer.entry.id if answer.entry else None
+        _log_reply("share", user, answer.question, Reply(text, blocks, answer.lang, answer.status, fact), started)
+
+    def _answer_from(self, action: dict[str, Any]) -> Answer:
+        entry_id, lang, question = render.parse_action_value(str(action.get("value") or ""))
+        lang = lang if lang in LANGS else self.settings.default_lang
+        return self.engine.answer_fact(entry_id, lang, question)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def strip_mention(text: str, bot_user_id: str | None) -> str:
+    """The question without the bot's own mention (`<@U123>` or `<@U123|name>`)."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+    return text.strip(" \t\n,:;")
+
+
+def _from_a_bot(event: dict[str, Any], context: AsyncBoltContext) -> bool:
+    """Messages of bots (this one included) never get an answer."""
+    return bool(
+        event.get("bot_id")
+        or event.get("subtype") == "bot_message"
+        or (context.bot_user_id and event.get("user") == context.bot_user_id)
+    )
+
+
+async def _post(client: AsyncWebClient, channel: Any, reply: Reply, thread_ts: Any) -> None:
+    try:
+        await client.chat_postMessage(
+            channel=str(channel),
+            thread_ts=str(thread_ts) if thread_ts else None,
+            text=reply.text,
+            blocks=reply.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except SlackApiError as exc:
+        log.warning("chat.postMessage to %s failed: %s", channel, _slack_error(exc))
+
+
+def _slack_error(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "error"))
+    return type(exc).__name__
+
+
+def _log_reply(via: str, user: str, question: str, reply: Reply, started: float) -> None:
+    """What was asked, in which language, what answered and how long it took; no secrets."""
+    log.info(
+        "answered via=%s user=%s lang=%s status=%s fact=%s ms=%d question=%r",
+        via,
+        user,
+        reply.lang,
+        reply.status,
+        reply.fact,
+        (time.perf_counter() - started) * 1000,
+        question[:LOG_QUESTION_CHARS],
+    )
+
+
+# ---------------------------------------------------------------- the app
+
+
+def build_app(
+    engine: Engine, settings: SlackSettings, client: AsyncWebClient | None = None
+) -> AsyncApp:
+    """The Bolt app with every listener registered; `client` defaults to SLACK_API_URL's."""
+    if client is None:
+        options = {"base_url": settings.api_url} if settings.api_url else {}
+        client = AsyncWebClient(token=settings.bot_token, **options)
+    bot = MissionBot(engine, settings)
+    app = AsyncApp(
+        name="mission-bot",
+        client=client,
+        # Socket Mode needs no signing secret; an unknowable one then refuses any HTTP request.
+        signing_secret=settings.signing_secret or secrets.token_hex(32),
+        process_before_response=False,
+        before_authorize=bot.skip_retries,
+    )
+    bot.register(app)
+    return app
+
+
+def serve(mode: str = "auto") -> int:
+    """`mission-bot serve`: Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT. Exit code."""
+    try:
+        settings = slack_settings(mode=mode)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        engine = Engine(knowledge.load(settings.knowledge_dir))
+    except knowledge.KnowledgeError as exc:
+        print("The fact base is invalid; the bot cannot start:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = build_app(engine, settings)
+    try:
+        if settings.app_token is not None:
+            log.info("Socket Mode, %d entries, default language %s", len(engine.base), settings.default_lang)
+            asyncio.run(socket_mode.run(app, settings.app_token))
+        else:
+            log.info("HTTP on port %d, %d entries", settings.port, len(engine.base))
+            asyncio.run(http.run(app, port=settings.port))
+    except KeyboardInterrupt:
+        pass
+    log.info("stopped")
+    return 0
