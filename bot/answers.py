@@ -54,7 +54,10 @@ class Engine:
         self.index = Index(base)
         vocab = base.vocabulary
         function_words = {
-            lang: [*vocab.stopwords.get(lang, ()), *(w for cues in vocab.intents.values() for w in cues[lang])]
+            lang: [
+                *vocab.stopwords.get(lang, ()),
+                *(w for cues in vocab.intents.values() for w in cues[lang]),
+            ]
             for lang in LANGS
         }
         corpus: dict[str, list[str]] = {lang: [] for lang in LANGS}

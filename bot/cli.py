@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Iterable
@@ -34,17 +35,17 @@ def reply_json(engine: Engine, question: str, lang: str | None, default: str) ->
     return json.dumps(payload, ensure_ascii=False)
 
 
-def _batch(engine: Engine, lines: Iterable[str], out: TextIO, lang: str | None, default: str) -> None:
+def _batch(
+    engine: Engine, lines: Iterable[str], out: TextIO, lang: str | None, default: str
+) -> None:
     for line in lines:
         out.write(reply_json(engine, line.rstrip("\r\n"), lang, default) + "\n")
         out.flush()
 
 
 def _chat(engine: Engine, lang: str | None, default: str) -> None:
-    try:
+    with contextlib.suppress(ImportError):
         import readline  # noqa: F401  (history and line editing at the prompt)
-    except ImportError:
-        pass
     print(render.help_text(lang or default))
     print("(Ctrl-D to quit)\n")
     while True:
@@ -64,14 +65,17 @@ def _chat(engine: Engine, lang: str | None, default: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="mission-bot", description="Answers questions about the OpenClassrooms Mission Report 2021."
+        prog="mission-bot",
+        description="Answers questions about the OpenClassrooms Mission Report 2021.",
     )
     parser.add_argument("--knowledge", default=None, help="fact base folder (default: knowledge/)")
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question, or one per line of stdin with --json")
     ask.add_argument("question", nargs="*")
     ask.add_argument("--lang", choices=["en", "fr"], help="force the reply language")
-    ask.add_argument("--json", action="store_true", help="print JSON (batch mode without a question)")
+    ask.add_argument(
+        "--json", action="store_true", help="print JSON (batch mode without a question)"
+    )
     chat = sub.add_parser("chat", help="an interactive console")
     chat.add_argument("--lang", choices=["en", "fr"])
     sub.add_parser("check", help="validate the fact base and summarize it")

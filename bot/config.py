@@ -130,13 +130,20 @@ def slack_settings(
             "is not set: give the Bot User OAuth Token (xoxb-...) of your Slack app, "
             "in the environment or a .env file",
         )
-    app_token = _token(values, "SLACK_APP_TOKEN", _APP_TOKEN, "an app-level token starts with 'xapp-'")
+    app_token = _token(
+        values, "SLACK_APP_TOKEN", _APP_TOKEN, "an app-level token starts with 'xapp-'"
+    )
     if mode == "http":
         app_token = None
     elif mode == "socket" and app_token is None:
-        raise _problem("SLACK_APP_TOKEN", "is not set: Socket Mode needs an app-level token (xapp-...)")
+        raise _problem(
+            "SLACK_APP_TOKEN", "is not set: Socket Mode needs an app-level token (xapp-...)"
+        )
     secret = _token(
-        values, "SLACK_SIGNING_SECRET", _SIGNING_SECRET, "the Signing Secret is a string of hex digits"
+        values,
+        "SLACK_SIGNING_SECRET",
+        _SIGNING_SECRET,
+        "the Signing Secret is a string of hex digits",
     )
     if secret is None and app_token is None:
         raise _problem(

@@ -111,11 +111,7 @@ class Entry:
         return [float(self.value)]
 
     def as_dict(self) -> dict[str, Any]:
-        value: Any
-        if isinstance(self.value, Range):
-            value = self.value.as_dict()
-        else:
-            value = self.value
+        value: Any = self.value.as_dict() if isinstance(self.value, Range) else self.value
         return {
             "id": self.id,
             "kind": self.kind,
@@ -387,9 +383,7 @@ def _entry(
     availability = raw.get("availability")
     if is_figure and availability is None:
         check.fail("availability", "missing")
-    elif (
-        availability is not None and vocab is not None and availability not in vocab.availability
-    ):
+    elif availability is not None and vocab is not None and availability not in vocab.availability:
         check.fail("availability", f"must be one of {', '.join(vocab.availability)}")
 
     aliases: dict[str, tuple[str, ...]] = {}
@@ -479,7 +473,9 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
     availability: dict[str, Text] = {}
     av_lines = _key_lines(_child(node, "availability"))
     for level, raw in (data.get("availability") or {}).items():
-        check = _Checker(doc.name, f"availability {level}", av_lines.get(str(level), 1), {}, problems)
+        check = _Checker(
+            doc.name, f"availability {level}", av_lines.get(str(level), 1), {}, problems
+        )
         text = check.text({"text": raw}, "text")
         if text:
             availability[str(level)] = text
@@ -487,9 +483,7 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
     syn_node = _child(node, "synonyms")
     for i, group in enumerate(data.get("synonyms") or []):
         line = (
-            syn_node.value[i].start_mark.line + 1
-            if isinstance(syn_node, yaml.SequenceNode)
-            else 1
+            syn_node.value[i].start_mark.line + 1 if isinstance(syn_node, yaml.SequenceNode) else 1
         )
         if not isinstance(group, list) or len(group) < 2:
             problems.append(f"{doc.name}:{line}: synonyms #{i + 1}: -: needs two words or more")

@@ -67,11 +67,16 @@ class LanguageDetector:
     ) -> None:
         """`function_words`: per language, words that mark it (stopwords, cue words).
         `corpus`: per language, texts written in it (labels, definitions...)."""
-        words = {lang: {t for w in function_words.get(lang, ()) for t in tokens(w)} for lang in LANGS}
+        words = {
+            lang: {t for w in function_words.get(lang, ()) for t in tokens(w)} for lang in LANGS
+        }
         self._function: dict[str, float] = {}
         for tok in words["en"] ^ words["fr"]:
             self._function[tok] = 1.0 if tok in words["en"] else -1.0
-        counts = {lang: Counter(stem(t) for text in corpus.get(lang, ()) for t in tokens(text)) for lang in LANGS}
+        counts = {
+            lang: Counter(stem(t) for text in corpus.get(lang, ()) for t in tokens(text))
+            for lang in LANGS
+        }
         self._content: dict[str, float] = {}
         for tok in set(counts["en"]) | set(counts["fr"]):
             en, fr = counts["en"][tok], counts["fr"][tok]

@@ -21,7 +21,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import LANGS, Entry, FactBase
-from bot.language import fold, stem, tokens
+from bot.language import stem, tokens
 
 MAX_CHARS = 1000  # a longer question is read up to here
 FIGURE_KINDS = ("figure",)
@@ -67,8 +67,8 @@ class Match:
 @dataclass(frozen=True)
 class _Doc:
     entry: Entry
-    phrases: tuple[tuple[str, ...], ...]
-    labels: tuple[tuple[str, ...], ...]
+    phrases: tuple[frozenset[str], ...]  # labels first, then aliases
+    n_labels: int
     phrase_texts: tuple[str, ...]
     primary: frozenset[str]
     secondary: frozenset[str]
@@ -81,7 +81,9 @@ class Index:
     def __init__(self, base: FactBase) -> None:
         self.base = base
         vocab = base.vocabulary
-        self._stop = {stem(t) for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)}
+        self._stop = {
+            stem(t) for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)
+        }
         self._synonyms: dict[tuple[str, ...], str] = {}
         for group in vocab.synonyms:
             canonical = "_".join(stem(t) for t in tokens(group[0]))
@@ -95,7 +97,11 @@ class Index:
             canon = (tuple(self.canonical(cue)) for lang in LANGS for cue in per_lang[lang])
             self._cues[intent] = [c for c in canon if c]
         self._cue_words = {
-            c[0] for name, cues in self._cues.items() if name != "person" for c in cues if len(c) == 1
+            c[0]
+            for name, cues in self._cues.items()
+            if name != "person"
+            for c in cues
+            if len(c) == 1
         }
         self._docs = [self._doc(e) for e in base]
         df: dict[str, int] = defaultdict(int)
@@ -110,10 +116,20 @@ class Index:
         self._weights = {
             t: w if t in primary_words else w * DEFINITION_WEIGHT for t, w in self._idf.items()
         }
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        # postings: word -> entries (topic words, definition words) and -> (entry, phrase)
+        self._primary_postings: dict[str, list[int]] = defaultdict(list)
+        self._secondary_postings: dict[str, list[int]] = defaultdict(list)
+        self._phrase_postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._phrase_weights: list[list[float]] = []
         for i, doc in enumerate(self._docs):
-            for tok in doc.primary | doc.secondary:
-                self._postings[tok].append(i)
+            for tok in doc.primary:
+                self._primary_postings[tok].append(i)
+            for tok in doc.secondary:
+                self._secondary_postings[tok].append(i)
+            for j, phrase in enumerate(doc.phrases):
+                for tok in phrase:
+                    self._phrase_postings[tok].append((i, j))
+            self._phrase_weights.append([sum(self._idf[t] for t in p) for p in doc.phrases])
         self._vocabulary = sorted(t for t in self._idf if not t[0].isdigit())
         self._numbers = frozenset(t for t in self._idf if t[0].isdigit())
         self.known_years = frozenset(y for doc in self._docs for y in doc.years)
@@ -152,17 +168,17 @@ class Index:
         )
 
     def _doc(self, entry: Entry) -> _Doc:
-        phrases: list[tuple[str, ...]] = []
+        labels = [entry.label.get(lang) for lang in LANGS]
+        aliases = [alias for lang in LANGS for alias in entry.aliases[lang]]
+        phrases: list[frozenset[str]] = []
         texts: list[str] = []
-        for lang in LANGS:
-            for phrase in (entry.label.get(lang), *entry.aliases[lang]):
-                content = self._content(self.canonical(phrase))
-                if content:
-                    phrases.append(content)
-                    texts.append(" ".join(content))
-        labels = tuple(
-            c for lang in LANGS if (c := self._content(self.canonical(entry.label.get(lang))))
-        )
+        n_labels = 0
+        for i, phrase in enumerate([*labels, *aliases]):
+            content = self._content(self.canonical(phrase))
+            if content:
+                phrases.append(frozenset(content))
+                texts.append(" ".join(content))
+                n_labels += i < len(labels)
         primary = frozenset(t for p in phrases for t in p)
         extra = []
         for lang in LANGS:
@@ -177,7 +193,7 @@ class Index:
         return _Doc(
             entry,
             tuple(phrases),
-            labels,
+            n_labels,
             tuple(texts),
             primary,
             frozenset(extra) - primary,
@@ -196,7 +212,11 @@ class Index:
         text = " ".join(question.split())
         truncated = len(text) > MAX_CHARS
         if truncated:  # cut at a word boundary, never inside a word
-            text = text[: MAX_CHARS + 1].rsplit(" ", 1)[0] if " " in text[:MAX_CHARS] else text[:MAX_CHARS]
+            text = (
+                text[: MAX_CHARS + 1].rsplit(" ", 1)[0]
+                if " " in text[:MAX_CHARS]
+                else text[:MAX_CHARS]
+            )
         canon = self.canonical(text)
         years = tuple(dict.fromkeys(t for t in tokens(text) if _YEAR.match(t)))
         intents = set()
@@ -206,9 +226,7 @@ class Index:
                 if any(tuple(canon[i : i + n]) == cue for i in range(len(canon) - n + 1)):
                     intents.add(intent)
                     break
-        content = tuple(
-            dict.fromkeys(self.correct(t) for t in self._content(canon, self._numbers))
-        )
+        content = tuple(dict.fromkeys(self.correct(t) for t in self._content(canon, self._numbers)))
         cues = frozenset(t for t in content if t in self._cue_words)
         if len(years) >= 2:
             intents.add("evolution")
@@ -222,29 +240,50 @@ class Index:
         weight = self._weights.get(token, self._unknown_weight)
         return weight * CUE_WEIGHT if token in query.cues else weight
 
-    def _score(self, doc: _Doc, query: Query, total: float, joined: str) -> Candidate:
-        matched = 0.0
-        for tok in query.content:
-            if tok in doc.primary:
-                matched += self._weight(tok, query)
-            elif tok in doc.secondary:
-                matched += self._weight(tok, query) * DEFINITION_WEIGHT
-        coverage = matched / total if total else 0.0
-        qset = set(query.content)
-        phrase_fit = max((self._fit(p, qset) for p in doc.phrases), default=0.0)
-        label_fit = max((self._fit(p, qset) for p in doc.labels), default=0.0)
-        best_fuzzy = process.extractOne(joined, doc.phrase_texts, scorer=fuzz.token_set_ratio)
-        fuzzy = best_fuzzy[1] / 100 if best_fuzzy else 0.0
-        score = (
-            W_COVERAGE * coverage + W_PHRASE * phrase_fit + W_LABEL * label_fit + W_FUZZY * fuzzy
-        )
-        return Candidate(doc.entry, score + self._bonus(doc, query), coverage, phrase_fit)
+    def _rank(self, query: Query) -> list[Candidate]:
+        """Score every entry sharing a word with the question, from the postings.
 
-    def _fit(self, phrase: tuple[str, ...], qset: set[str]) -> float:
-        """How much of a phrase (weighted by rarity) the question contains."""
-        weight = sum(self._idf.get(t, 1.0) for t in phrase)
-        hit = sum(self._idf.get(t, 1.0) for t in phrase if t in qset)
-        return hit / weight if weight else 0.0
+        The cheap parts (coverage, alias and label fit, intent bonus) are summed for all
+        of them; the rapidfuzz similarity only for those it could still lift to the top."""
+        weights = {t: self._weight(t, query) for t in query.content}
+        total = sum(weights.values())
+        covered: dict[int, float] = defaultdict(float)
+        for tok, weight in weights.items():
+            for i in self._primary_postings.get(tok, ()):
+                covered[i] += weight
+            for i in self._secondary_postings.get(tok, ()):
+                covered[i] += weight * DEFINITION_WEIGHT
+        hits: dict[tuple[int, int], float] = defaultdict(float)
+        for tok in query.content:
+            for key in self._phrase_postings.get(tok, ()):
+                hits[key] += self._idf[tok]
+        fit: dict[int, float] = defaultdict(float)
+        label_fit: dict[int, float] = defaultdict(float)
+        for (i, j), hit in hits.items():
+            value = hit / self._phrase_weights[i][j]
+            fit[i] = max(fit[i], value)
+            if j < self._docs[i].n_labels:
+                label_fit[i] = max(label_fit[i], value)
+        pre = {
+            i: W_COVERAGE * cov / total
+            + W_PHRASE * fit[i]
+            + W_LABEL * label_fit[i]
+            + self._bonus(self._docs[i], query)
+            for i, cov in covered.items()
+        }
+        if not pre:
+            return []
+        floor = max(pre.values()) - W_FUZZY
+        joined = " ".join(query.content)
+        out = []
+        for i, score in pre.items():
+            if score >= floor:
+                best = process.extractOne(
+                    joined, self._docs[i].phrase_texts, scorer=fuzz.token_set_ratio
+                )
+                score += W_FUZZY * (best[1] / 100 if best else 0.0)
+            out.append(Candidate(self._docs[i].entry, score, covered[i] / total, fit[i]))
+        return out
 
     @staticmethod
     def _bonus(doc: _Doc, query: Query) -> float:
@@ -278,12 +317,9 @@ class Index:
             return Match("unknown", query, None, (), f"year {unknown_years[0]} not covered")
         if not query.content:
             return Match("unknown", query, None, (), "no topic words")
-        ids = {i for tok in query.content for i in self._postings.get(tok, ())}
-        total = sum(self._weight(t, query) for t in query.content)
-        joined = " ".join(query.content)
         # equal scores: the latest period first (the report is about 2020, 2019 is the baseline)
         ranked = sorted(
-            (self._score(self._docs[i], query, total, joined) for i in ids),
+            self._rank(query),
             key=lambda c: (-round(c.score, 6), -self._latest[c.entry.id], c.entry.id),
         )[:limit]
         if not ranked:

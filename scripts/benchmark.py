@@ -39,7 +39,7 @@ DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "questions.dev.yaml"
 
 
 def load_judge(questions: Path) -> Callable[[dict, dict], tuple[bool, str]]:
-    """The evaluation script's own judge when it sits beside the questions, else a copy of its rule."""
+    """The evaluation script's judge when it sits beside the questions, else its rule."""
     score_py = questions.parent / "score.py"
     if score_py.exists():
         spec = importlib.util.spec_from_file_location("score", score_py)
@@ -156,7 +156,9 @@ def bm25_scorer(base: knowledge.FactBase) -> Callable[[str], tuple[str | None, f
         ids.append(entry.id)
         corpus.append(fold(" ".join(parts)))
     retriever = bm25s.BM25()
-    retriever.index(bm25s.tokenize(corpus, stopwords=None, show_progress=False), show_progress=False)
+    retriever.index(
+        bm25s.tokenize(corpus, stopwords=None, show_progress=False), show_progress=False
+    )
 
     def score(question: str) -> tuple[str | None, float]:
         tokens = bm25s.tokenize([fold(question)], stopwords=None, show_progress=False)
@@ -178,7 +180,9 @@ def cli_timings(questions: list[str]) -> dict:
         colds.append(time.perf_counter() - start)
     batch = "\n".join((questions * (1000 // len(questions) + 1))[:1000]) + "\n"
     start = time.perf_counter()
-    done = subprocess.run([*cmd, "ask", "--json"], input=batch, text=True, capture_output=True, check=True)
+    done = subprocess.run(
+        [*cmd, "ask", "--json"], input=batch, text=True, capture_output=True, check=True
+    )
     elapsed = time.perf_counter() - start
     lines = [json.loads(ln) for ln in done.stdout.splitlines() if ln.strip()]
     assert len(lines) == 1000, len(lines)
@@ -222,11 +226,15 @@ def main() -> int:
             args.repeat,
         ),
     ]
-    print(f"{len(items)} questions from {args.questions.name}, {len(base)} entries, {args.repeat} timed runs each\n")
+    print(
+        f"{len(items)} questions from {args.questions.name}, {len(base)} entries, {args.repeat} timed runs each\n"
+    )
     print("| method | accuracy | p50 (ms) | p99 (ms) |")
     print("| --- | --- | --- | --- |")
     for row in rows:
-        print(f"| {row['method']} | {row['accuracy']:.1%} | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} |")
+        print(
+            f"| {row['method']} | {row['accuracy']:.1%} | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} |"
+        )
     if not args.no_cli:
         timings = cli_timings([i["q"] for i in items])
         print(

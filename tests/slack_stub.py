@@ -117,7 +117,9 @@ class SlackStub:
                 )
             except TimeoutError:
                 seen = [(c.method, c.key) for c in self.calls]
-                raise AssertionError(f"no {count} x {method} within {timeout}s; got {seen}") from None
+                raise AssertionError(
+                    f"no {count} x {method} within {timeout}s; got {seen}"
+                ) from None
         return self.of(method, where)
 
     # ------------------------------------------------------------ Web API
@@ -171,7 +173,9 @@ class SlackStub:
         return {"ok": False, "error": "unknown_method"}
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        await self._record(Call("response_url", await request.json(), key=request.match_info["key"]))
+        await self._record(
+            Call("response_url", await request.json(), key=request.match_info["key"])
+        )
         return web.json_response({"ok": True})
 
     # ------------------------------------------------------------ Socket Mode

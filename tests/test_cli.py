@@ -66,7 +66,11 @@ def test_help(capsys, args):
 
 def test_chat_reads_questions_until_eof(base):
     done = subprocess.run(
-        [*CMD, "chat"], input="how many QPV students?\naide\n", text=True, capture_output=True, timeout=60
+        [*CMD, "chat"],
+        input="how many QPV students?\naide\n",
+        text=True,
+        capture_output=True,
+        timeout=60,
     )
     assert done.returncode == 0
     assert render.format_value(base.get("qpv_students"), "en", base) in done.stdout

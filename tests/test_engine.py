@@ -120,7 +120,16 @@ def test_questions_the_report_does_not_answer(engine, base, question):
 
 @pytest.mark.parametrize(
     "question",
-    ["", "   ", "?", "😀😀😀", "Сколько студентов?", "多少学生", "'; DROP TABLE facts; --", "\x00\x1b[31m"],
+    [
+        "",
+        "   ",
+        "?",
+        "😀😀😀",
+        "Сколько студентов?",
+        "多少学生",
+        "'; DROP TABLE facts; --",
+        "\x00\x1b[31m",
+    ],
 )
 def test_odd_input_never_crashes(engine, base, question):
     answer = engine.ask(question)
@@ -176,9 +185,13 @@ WORDS = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=12).map(" ".join)))
-def test_any_string_gets_a_valid_reply_whose_first_line_holds_only_its_facts_numbers(engine, base, text):
+def test_any_string_gets_a_valid_reply_whose_first_line_holds_only_its_facts_numbers(
+    engine, base, text
+):
     answer = engine.ask(text)
     assert answer.status in {"answer", "ambiguous", "unknown"}
     assert answer.lang in {"en", "fr"}

@@ -25,7 +25,9 @@ REAL_VOCABULARY = ROOT / "knowledge" / "vocabulary.yaml"
 # entry of key_figures.yaml and the other way round.
 KEY_FIGURES = """\
 # Key figures of 2020.
-section: {en: "Global impact: macro facts & figures for 2020", fr: "Impact : les chiffres clés de 2020"}
+section:
+  en: "Global impact: macro facts & figures for 2020"
+  fr: "Impact : les chiffres clés de 2020"
 page: 8
 
 entries:
@@ -42,7 +44,7 @@ entries:
       fr: "Étudiants ayant connu une progression professionnelle positive"
     definition:
       en: "Voluntary declarations of a new job, an apprenticeship, a promotion or a business."
-      fr: "Déclarations volontaires d'un emploi, d'une alternance, d'une promotion ou d'une création d'entreprise."
+      fr: "Déclarations volontaires d'un emploi, d'une alternance ou d'une promotion."
     caveat:
       en: "Only voluntary declarations are counted, so the figure is underestimated."
       fr: "Seules les déclarations volontaires sont comptées : le chiffre est sous-estimé."
@@ -88,7 +90,7 @@ entries:
     period: {en: "2020", fr: "2020"}
     scope: {en: "free users", fr: "utilisateurs gratuits"}
     label: {en: "Women among free users", fr: "Femmes parmi les utilisateurs gratuits"}
-    definition: {en: "Share of women among free users.", fr: "Part des femmes parmi les utilisateurs gratuits."}
+    definition: {en: "Share of women among free users.", fr: "Part des femmes inscrites."}
     caveat: {en: "Declared at registration.", fr: "Déclaré à l'inscription."}
     availability: declarative
     aliases: {en: [women, gender], fr: [femmes, genre]}
@@ -105,7 +107,7 @@ entries:
 """
 
 GLOSSARY = """\
-section: {en: "Note on data availability & definitions", fr: "Note sur la disponibilité des données"}
+section: {en: "Note on data availability", fr: "Note sur la disponibilité des données"}
 page: 21
 
 entries:
@@ -279,8 +281,8 @@ def test_summary_counts_entries_by_file_and_kind(base):
 def test_missing_french_text(tmp_path):
     text = replace_once(
         KEY_FIGURES,
-        '      fr: "Déclarations volontaires d\'un emploi, d\'une alternance, d\'une promotion'
-        " ou d'une création d'entreprise.\"\n",
+        "      fr: \"Déclarations volontaires d'un emploi, d'une alternance"
+        " ou d'une promotion.\"\n",
         "",
     )
     line = line_of(text, "definition:", after="- id: job_placements")
@@ -317,7 +319,8 @@ def test_duplicate_id_in_the_same_file(tmp_path):
     duplicate = line_of(text, "- id: job_placements", after="kind: figure")
     assert duplicate > first
     assert problems_of(tmp_path, {KF: text, GL: GLOSSARY}) == [
-        f"key_figures.yaml:{duplicate}: job_placements: id: duplicate (first at key_figures.yaml:{first})"
+        f"key_figures.yaml:{duplicate}: job_placements: id: "
+        f"duplicate (first at key_figures.yaml:{first})"
     ]
 
 
@@ -358,7 +361,8 @@ def test_malformed_range(tmp_path, written):
     text = replace_once(KEY_FIGURES, "value: {low: 300000, high: 400000}", f"value: {written}")
     line = line_of(text, f"value: {written}")
     assert problems_of(tmp_path, {KF: text, GL: GLOSSARY}) == [
-        f"key_figures.yaml:{line}: free_users_monthly: value: a range needs numeric low and high only"
+        f"key_figures.yaml:{line}: free_users_monthly: value: "
+        "a range needs numeric low and high only"
     ]
 
 
@@ -370,7 +374,8 @@ def test_value_on_a_definition(tmp_path):
     )
     line = line_of(text, "value: 4373", after="kind: definition")
     assert problems_of(tmp_path, {KF: text, GL: GLOSSARY}) == [
-        f"key_figures.yaml:{line}: job_placement: value: only figures carry a value (kind is definition)"
+        f"key_figures.yaml:{line}: job_placement: value: "
+        "only figures carry a value (kind is definition)"
     ]
 
 
@@ -415,7 +420,8 @@ def test_unknown_unit(tmp_path):
     text = replace_once(KEY_FIGURES, "unit: placements", "unit: euros")
     line = line_of(text, "unit: euros")
     assert problems_of(tmp_path, {KF: text, GL: GLOSSARY}) == [
-        f"key_figures.yaml:{line}: job_placements: unit: unknown unit 'euros' (add it to vocabulary.yaml)"
+        f"key_figures.yaml:{line}: job_placements: unit: "
+        "unknown unit 'euros' (add it to vocabulary.yaml)"
     ]
 
 
@@ -479,8 +485,9 @@ def test_figure_without_period_scope_or_availability(tmp_path, missing):
 
 def test_unknown_field(tmp_path):
     text = replace_once(
-        KEY_FIGURES, "    availability: declarative\n    aliases: {en: [women", "    comment: check p. 9\n"
+        KEY_FIGURES,
         "    availability: declarative\n    aliases: {en: [women",
+        "    comment: check p. 9\n    availability: declarative\n    aliases: {en: [women",
     )
     line = line_of(text, "comment: check p. 9")
     assert problems_of(tmp_path, {KF: text, GL: GLOSSARY}) == [
@@ -497,12 +504,17 @@ def test_misspelt_field_is_unknown_and_the_real_one_missing(tmp_path):
     line = line_of(text, "lable:")
     assert problems_of(tmp_path, {KF: text, GL: GLOSSARY}) == [
         f"key_figures.yaml:{line}: women_share: lable: unknown field",
-        f"key_figures.yaml:{entry_line(text, 'women_share')}: women_share: label: missing (needs en and fr)",
+        f"key_figures.yaml:{entry_line(text, 'women_share')}: women_share: label: "
+        "missing (needs en and fr)",
     ]
 
 
 def test_unknown_kind_and_bad_id(tmp_path):
-    text = replace_once(KEY_FIGURES, "- id: job_placement\n    kind: definition", "- id: Job-Placement\n    kind: term")
+    text = replace_once(
+        KEY_FIGURES,
+        "- id: job_placement\n    kind: definition",
+        "- id: Job-Placement\n    kind: term",
+    )
     text = replace_once(text, "related: [job_placement]\n", "related: []\n")
     line = entry_line(text, "Job-Placement")
     kinds = ", ".join(knowledge.KINDS)
@@ -571,7 +583,8 @@ def test_duplicate_of_an_invalid_entry_is_reported_in_the_same_run(tmp_path):
     duplicate = line_of(text, "- id: job_placements", after="kind: figure")
     assert problems_of(tmp_path, {KF: text, GL: GLOSSARY}) == [
         f"key_figures.yaml:{first}: job_placements: unit: missing",
-        f"key_figures.yaml:{duplicate}: job_placements: id: duplicate (first at key_figures.yaml:{first})",
+        f"key_figures.yaml:{duplicate}: job_placements: id: "
+        f"duplicate (first at key_figures.yaml:{first})",
     ]
 
 
@@ -585,15 +598,20 @@ def broken_files():
     glossary = replace_once(GLOSSARY, 'label: {en: "QPV", fr: "QPV"}', 'label: {en: "QPV"}')
     figures = replace_once(KEY_FIGURES, "value: 4373", "value: 4 373")
     figures = replace_once(figures, "unit: users", "unit: visitors_per_month")
-    figures = replace_once(figures, "availability: declarative\n    aliases: {en: [women", "availability: self_declared\n    aliases: {en: [women")
+    figures = replace_once(
+        figures,
+        "availability: declarative\n    aliases: {en: [women",
+        "availability: self_declared\n    aliases: {en: [women",
+    )
     files = {"awareness.yaml": awareness, GL: glossary, KF: figures}
     expected = [
-        f"awareness.yaml:{len(awareness.splitlines()) + 1}: -: yaml: found unexpected end of stream",
+        f"awareness.yaml:{len(awareness.splitlines()) + 1}: -: yaml: "
+        "found unexpected end of stream",
         f"glossary.yaml:{line_of(glossary, 'label:')}: qpv_definition: label.fr: missing or empty",
         f"key_figures.yaml:{line_of(figures, 'value: 4 373')}: job_placements: value: "
         "must be a number or a low/high range, not '4 373'",
-        f"key_figures.yaml:{line_of(figures, 'unit: visitors_per_month')}: free_users_monthly: unit: "
-        "unknown unit 'visitors_per_month' (add it to vocabulary.yaml)",
+        f"key_figures.yaml:{line_of(figures, 'unit: visitors_per_month')}: free_users_monthly: "
+        "unit: unknown unit 'visitors_per_month' (add it to vocabulary.yaml)",
         f"key_figures.yaml:{line_of(figures, 'availability: self_declared')}: women_share: "
         f"availability: must be one of {availability_levels()}",
     ]
@@ -631,7 +649,9 @@ def test_broken_vocabulary_is_reported(tmp_path):
 def test_missing_folder_and_empty_folder(tmp_path):
     with pytest.raises(KnowledgeError) as exc:
         knowledge.load(tmp_path / "nowhere")
-    assert exc.value.problems == [f"{tmp_path / 'nowhere'}:1: -: -: the fact base folder does not exist"]
+    assert exc.value.problems == [
+        f"{tmp_path / 'nowhere'}:1: -: -: the fact base folder does not exist"
+    ]
     empty = make_base(tmp_path, {})
     with pytest.raises(KnowledgeError) as exc:
         knowledge.load(empty)
@@ -710,7 +730,7 @@ REQUIRED_KEYS = {
 
 def check_json_object(obj):
     """The stable shape of one object of `mission-bot facts --json`."""
-    assert REQUIRED_KEYS <= set(obj)
+    assert set(obj) >= REQUIRED_KEYS
     assert isinstance(obj["id"], str) and obj["id"]
     assert isinstance(obj["kind"], str) and obj["kind"]
     value = obj["value"]
