@@ -226,15 +226,13 @@ def main() -> int:
             args.repeat,
         ),
     ]
-    print(
-        f"{len(items)} questions from {args.questions.name}, {len(base)} entries, {args.repeat} timed runs each\n"
-    )
+    runs = f"{args.repeat} timed runs each"
+    print(f"{len(items)} questions from {args.questions.name}, {len(base)} entries, {runs}\n")
     print("| method | accuracy | p50 (ms) | p99 (ms) |")
     print("| --- | --- | --- | --- |")
     for row in rows:
-        print(
-            f"| {row['method']} | {row['accuracy']:.1%} | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} |"
-        )
+        timing = f"{row['p50_ms']:.3f} | {row['p99_ms']:.3f}"
+        print(f"| {row['method']} | {row['accuracy']:.1%} | {timing} |")
     if not args.no_cli:
         timings = cli_timings([i["q"] for i in items])
         print(
