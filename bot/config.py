@@ -115,7 +115,10 @@ def slack_settings(
     env_file: Path | str | None = ".env",
     mode: str = "auto",
 ) -> SlackSettings:
-    """Validated Slack settings; `mode` is "auto" (Socket Mode if SLACK_APP_TOKEN), "socket" or "http"."""
+    """Validated Slack settings.
+
+    `mode` is "auto" (Socket Mode when SLACK_APP_TOKEN is set, else HTTP), "socket" or "http".
+    """
     if mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     values = _environment(env, env_file)
@@ -148,7 +151,8 @@ def slack_settings(
     if secret is None and app_token is None:
         raise _problem(
             "SLACK_SIGNING_SECRET",
-            "is not set: HTTP mode needs the Signing Secret of your Slack app (Basic Information page)",
+            "is not set: HTTP mode needs the Signing Secret of your Slack app "
+            "(Basic Information page)",
         )
     return SlackSettings(
         bot_token=bot_token,

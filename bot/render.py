@@ -19,8 +19,18 @@ from bot.knowledge import Entry, FactBase, Range
 
 LOCALES = {"en": "en_US", "fr": "fr_FR"}
 QUALIFIERS = {
-    "en": {"more_than": "more than {}", "at_least": "at least {}", "about": "about {}", "almost": "almost {}"},
-    "fr": {"more_than": "plus de {}", "at_least": "au moins {}", "about": "environ {}", "almost": "près de {}"},
+    "en": {
+        "more_than": "more than {}",
+        "at_least": "at least {}",
+        "about": "about {}",
+        "almost": "almost {}",
+    },
+    "fr": {
+        "more_than": "plus de {}",
+        "at_least": "au moins {}",
+        "about": "environ {}",
+        "almost": "près de {}",
+    },
 }
 UI: dict[str, dict[str, str]] = {
     "en": {
@@ -44,7 +54,8 @@ UI: dict[str, dict[str, str]] = {
         "truncated": "(Your question was long: I read its first {n} characters.)",
         "help_title": "Ask me about the OpenClassrooms Mission Report 2021 (figures for 2020).",
         "help_body": (
-            "I answer with the figure, what it counts, its data caveat and where the report says it. "
+            "I answer with the figure, what it counts, its data caveat and where the report "
+            "says it. "
             "Ask in English or French, e.g.:"
         ),
         "help_examples": (
@@ -86,22 +97,27 @@ UI: dict[str, dict[str, str]] = {
             "entreprises, international), le Comité de Mission et ses recommandations 2021."
         ),
         "truncated": "(Votre question était longue : j'en ai lu les {n} premiers caractères.)",
-        "help_title": "Posez-moi vos questions sur le Rapport de Mission OpenClassrooms 2021 (chiffres 2020).",
+        "help_title": (
+            "Posez-moi vos questions sur le Rapport de Mission OpenClassrooms 2021 (chiffres 2020)."
+        ),
         "help_body": (
             "Je réponds avec le chiffre, ce qu'il compte, la limite des données et la source "
             "dans le rapport. En français ou en anglais, par exemple :"
         ),
         "help_examples": (
-            "combien d'étudiants en QPV ?|c'est quoi un étudiant financé ?|évolution des alternants "
-            "entre 2019 et 2020|levier financement|catégorie handicap|qui préside le comité de mission ?"
+            "combien d'étudiants en QPV ?|c'est quoi un étudiant financé ?|"
+            "évolution des alternants entre 2019 et 2020|levier financement|catégorie handicap|"
+            "qui préside le comité de mission ?"
         ),
-        "help_footer": "Si le rapport ne le dit pas, je vous le dis : je n'invente jamais de chiffre.",
+        "help_footer": (
+            "Si le rapport ne le dit pas, je vous le dis : je n'invente jamais de chiffre."
+        ),
         "share": "Partager dans le canal",
         "shared_by": "Partagé par {user}",
         "home_title": "Rapport de Mission OpenClassrooms 2021\u00a0: chiffres clés",
         "home_intro": (
-            "Les chiffres 2020 tels que le rapport les donne. Interrogez-moi sur l'un d'eux pour voir "
-            "ce qu'il compte et ses limites."
+            "Les chiffres 2020 tels que le rapport les donne. Interrogez-moi sur l'un d'eux "
+            "pour voir ce qu'il compte et ses limites."
         ),
         "how_title": "Comment me poser une question",
         "how_command": (
@@ -146,12 +162,14 @@ def _number(value: float | int, lang: str) -> str:
 
 
 def _percent(value: float | int, lang: str, signed: bool) -> str:
-    text = format_percent(Decimal(str(value)) / 100, locale=LOCALES[lang], decimal_quantization=False)
+    text = format_percent(
+        Decimal(str(value)) / 100, locale=LOCALES[lang], decimal_quantization=False
+    )
     return f"+{text}" if signed and value > 0 else text
 
 
 def format_value(entry: Entry, lang: str, base: FactBase) -> str:
-    """The entry's value as a reader sees it: '4,373 job placements', '9 %', 'plus de 90 certificats'."""
+    """The entry's value as a reader sees it: '4,373 job placements', '9 %', 'plus de 90 ...'."""
     if entry.value is None:
         return ""
     unit = base.vocabulary.units.get(entry.unit or "")
@@ -213,7 +231,9 @@ def sections(answer: Answer, base: FactBase) -> list[tuple[str, str]]:
         if entry.is_figure:
             if entry.scope:
                 parts.append(("scope", f"{t(lang, 'scope')}{colon(lang)}{entry.scope.get(lang)}"))
-            parts.append(("definition", f"{t(lang, 'what')}{colon(lang)}{entry.definition.get(lang)}"))
+            parts.append(
+                ("definition", f"{t(lang, 'what')}{colon(lang)}{entry.definition.get(lang)}")
+            )
         for fig in answer.details:
             caveat = f" — {fig.caveat.get(lang)}" if fig.caveat else ""
             parts.append(("detail", f"• {_brief(fig, lang, base)}{caveat}"))
@@ -306,16 +326,22 @@ def _grouped(lines: list[str]) -> list[dict[str, Any]]:
     return blocks
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _button(action_id: str, text: str, value: str) -> dict[str, Any]:
     return {
         "type": "button",
         "action_id": action_id,
-        "text": {"type": "plain_text", "text": text[:75]},
+        "text": {"type": "plain_text", "text": _clip(text, 75)},
         "value": value[:2000],
     }
 
 
-def to_blocks(answer: Answer, base: FactBase, *, share_button: bool = False) -> list[dict[str, Any]]:
+def to_blocks(
+    answer: Answer, base: FactBase, *, share_button: bool = False
+) -> list[dict[str, Any]]:
     """Slack blocks: the figure up front, then definition, caveat, note, related, source."""
     lang = answer.lang
     parts = sections(answer, base)
@@ -323,31 +349,39 @@ def to_blocks(answer: Answer, base: FactBase, *, share_button: bool = False) -> 
     question = answer.question[:QUOTE_CHARS]
     if question.strip():
         blocks.append(_context(f"> {escape(question)}"))
-    details: list[str] = []
+    details: list[str] = []  # detail lines, or an ambiguous answer's options
     for kind, text in parts:
-        if kind == "detail":
+        if kind in ("detail", "option"):
             details.append(text)
             continue
         if details:
             blocks.extend(_grouped(details))
             details = []
         if kind == "headline" and answer.status == "answer":
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(text)[:2900]}*"}})
+            blocks.append(
+                {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(text)[:2900]}*"}}
+            )
         elif kind in ("source", "truncated"):
             blocks.append(_context(escape(text)))
         elif kind == "caveat":
             blocks.append(_caveat(text, lang))
-        elif kind != "option":
+        else:
             blocks.append(_mrkdwn(text))
     blocks.extend(_grouped(details))
     if answer.status == "ambiguous":
         choices = [
-            _button(f"mission_choose_{i}", _brief(alt, lang, base), action_value(alt.id, lang, question))
+            _button(
+                f"mission_choose_{i}",
+                f"{i + 1}. {alt.label.get(lang)}",
+                action_value(alt.id, lang, question),
+            )
             for i, alt in enumerate(answer.alternatives[:25])
         ]
         blocks.append({"type": "actions", "block_id": "mission_choices", "elements": choices})
     if share_button and answer.status == "answer" and answer.entry is not None:
-        share = _button("mission_share", t(lang, "share"), action_value(answer.entry.id, lang, question))
+        share = _button(
+            "mission_share", t(lang, "share"), action_value(answer.entry.id, lang, question)
+        )
         blocks.append({"type": "actions", "block_id": "mission_share", "elements": [share]})
     return blocks[:50]
 
@@ -359,11 +393,16 @@ def shared_by(user_id: str, lang: str) -> dict[str, Any]:
 
 
 def _how_to_ask(lang: str) -> list[dict[str, Any]]:
-    ways = "\n".join(f"• {escape(t(lang, key))}" for key in ("how_command", "how_mention", "how_dm"))
+    ways = "\n".join(
+        f"• {escape(t(lang, key))}" for key in ("how_command", "how_mention", "how_dm")
+    )
     examples = "\n".join(f"• `{escape(e)}`" for e in t(lang, "help_examples").split("|"))
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": ways}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(t(lang, 'examples'))}*\n{examples}"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{escape(t(lang, 'examples'))}*\n{examples}"},
+        },
         _context(escape(t(lang, "help_footer"))),
     ]
 
@@ -371,7 +410,10 @@ def _how_to_ask(lang: str) -> list[dict[str, Any]]:
 def help_blocks(lang: str) -> list[dict[str, Any]]:
     """What the bot answers, how to ask it and examples, in `lang`."""
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(t(lang, 'help_title'))}*"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{escape(t(lang, 'help_title'))}*"},
+        },
         _mrkdwn(t(lang, "help_body")),
         *_how_to_ask(lang),
     ]
@@ -383,7 +425,9 @@ def key_figures(base: FactBase, limit: int = 6) -> list[Entry]:
     Figures the report itself judges too vague (availability `limited`) are left out.
     """
     chosen = [
-        e for e in base if e.file == KEY_FIGURES_FILE and e.is_figure and e.availability != "limited"
+        e
+        for e in base
+        if e.file == KEY_FIGURES_FILE and e.is_figure and e.availability != "limited"
     ]
     return chosen[:limit]
 
@@ -392,9 +436,14 @@ def home_view(base: FactBase, lang: str) -> dict[str, Any]:
     """The App Home tab: key figures from the fact base, then how to ask."""
     fields = []
     for entry in key_figures(base):
-        period = f" ({entry.period.get(lang)})" if entry.period else ""
+        period = _period(entry, lang)
         value = escape(format_value(entry, lang, base))
-        fields.append({"type": "mrkdwn", "text": f"*{value}*\n{escape(entry.label.get(lang) + period)}"[:2000]})
+        fields.append(
+            {
+                "type": "mrkdwn",
+                "text": f"*{value}*\n{escape(entry.label.get(lang) + period)}"[:2000],
+            }
+        )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": t(lang, "home_title")[:150]}},
         _context(escape(t(lang, "home_intro"))),
@@ -403,7 +452,10 @@ def home_view(base: FactBase, lang: str) -> dict[str, Any]:
         blocks.append({"type": "section", "fields": fields[start : start + 10]})
     blocks += [
         {"type": "divider"},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(t(lang, 'how_title'))}*"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{escape(t(lang, 'how_title'))}*"},
+        },
         *_how_to_ask(lang),
     ]
     return {"type": "home", "blocks": blocks}

@@ -22,14 +22,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import knowledge, render
-from bot.adapter import http, socket_mode
+from bot.adapter import http, socket_mode, track_replies
 from bot.answers import Answer, Engine
 from bot.config import ConfigError, SlackSettings, slack_settings
 from bot.knowledge import LANGS
@@ -42,6 +43,8 @@ LOCALE_TTL_SECONDS = 6 * 3600  # a user's Slack language rarely changes
 LOCALE_USERS = 5_000
 EVENTS_REMEMBERED = 10_000
 LOG_QUESTION_CHARS = 300
+# What a failed Web API call raises: logged as a warning, the listener goes on.
+CALL_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ class MissionBot:
             code = locale.replace("_", "-").split("-")[0].lower()
             if code in LANGS:
                 lang = code
-        except (SlackApiError, OSError, asyncio.TimeoutError) as exc:
+        except CALL_ERRORS as exc:
             log.warning("users.info failed for %s (%s): using %s", user, _slack_error(exc), lang)
         self.user_langs.set(user, lang)
         return lang
@@ -133,7 +136,11 @@ class MissionBot:
         return await self.user_lang(user, client)
 
     async def help_lang(self, text: str, user: str, client: AsyncWebClient) -> str:
-        """Help follows the user's locale; "help" is typed in every language, "aide" is French."""
+        """Help follows the user's locale, unless its words are French ("aidez-moi").
+
+        English help words ("help", "?") are typed whatever one's language, so they don't
+        override the locale; the engine still tells which language the words are in.
+        """
         locale = await self.user_lang(user, client)
         words = self.engine.language(text, locale)
         return words if words != "en" else locale
@@ -145,7 +152,9 @@ class MissionBot:
         base = self.engine.base
         if not text.strip() or self.engine.is_help(text):
             lang = await self.help_lang(text, user, client)
-            return Reply(render.fallback(render.help_text(lang)), render.help_blocks(lang), lang, "help")
+            return Reply(
+                render.fallback(render.help_text(lang)), render.help_blocks(lang), lang, "help"
+            )
         default = await self.default_lang(text, user, client)
         # The engine is pure CPU: a worker thread keeps the event loop free for acks.
         answer = await asyncio.to_thread(self.engine.ask, text, None, default)
@@ -165,7 +174,8 @@ class MissionBot:
     ) -> None:
         """`/mission <question>`: an ephemeral answer with a button to share it."""
         started = time.perf_counter()
-        text, user = str(command.get("text") or ""), str(command.get("user_id") or "")
+        text = plain_text(str(command.get("text") or ""))
+        user = str(command.get("user_id") or "")
         reply = await self.reply(text, user, client, share=True)
         await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
         _log_reply("command", user, text, reply, started)
@@ -177,7 +187,7 @@ class MissionBot:
         if _from_a_bot(event, context):
             return
         started = time.perf_counter()
-        text = strip_mention(str(event.get("text") or ""), context.bot_user_id)
+        text = plain_text(strip_mention(str(event.get("text") or ""), context.bot_user_id))
         user = str(event.get("user") or "")
         reply = await self.reply(text, user, client, share=False)
         thread = event.get("thread_ts") or event.get("ts")
@@ -192,7 +202,7 @@ class MissionBot:
         if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event, context):
             return
         started = time.perf_counter()
-        text = strip_mention(str(event.get("text") or ""), context.bot_user_id)
+        text = plain_text(strip_mention(str(event.get("text") or ""), context.bot_user_id))
         user = str(event.get("user") or "")
         reply = await self.reply(text, user, client, share=False)
         await _post(client, event.get("channel"), reply, event.get("thread_ts"))
@@ -206,7 +216,7 @@ class MissionBot:
         lang = await self.user_lang(user, client)
         try:
             await client.views_publish(user_id=user, view=render.home_view(self.engine.base, lang))
-        except SlackApiError as exc:
+        except CALL_ERRORS as exc:
             log.warning("views.publish failed for %s: %s", user, _slack_error(exc))
             return
         log.info("home published user=%s lang=%s", user, lang)
@@ -224,12 +234,18 @@ class MissionBot:
         await respond(text=text, blocks=blocks, replace_original=True)
         user = str((body.get("user") or {}).get("id") or "")
         fact = answer.entry.id if answer.entry else None
-        _log_reply("choice", user, answer.question, Reply(text, blocks, answer.lang, answer.status, fact), started)
+        _log_reply(
+            "choice",
+            user,
+            answer.question,
+            Reply(text, blocks, answer.lang, answer.status, fact),
+            started,
+        )
 
     async def share_in_channel(
         self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        """"Share in channel": the answer posted for everyone, the private copy removed."""
+        """The "Share in channel" button: the answer posted for all, the private copy removed."""
         started = time.perf_counter()
         answer = self._answer_from(action)
         user = str((body.get("user") or {}).get("id") or "")
@@ -239,7 +255,13 @@ class MissionBot:
         await respond(text=text, blocks=blocks, response_type="in_channel", replace_original=False)
         await respond(delete_original=True)
         fact = answer.entry.id if answer.entry else None
-        _log_reply("share", user, answer.question, Reply(text, blocks, answer.lang, answer.status, fact), started)
+        _log_reply(
+            "share",
+            user,
+            answer.question,
+            Reply(text, blocks, answer.lang, answer.status, fact),
+            started,
+        )
 
     def _answer_from(self, action: dict[str, Any]) -> Answer:
         entry_id, lang, question = render.parse_action_value(str(action.get("value") or ""))
@@ -255,6 +277,23 @@ def strip_mention(text: str, bot_user_id: str | None) -> str:
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
     return text.strip(" \t\n,:;")
+
+
+_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def plain_text(text: str) -> str:
+    """Slack's wire format as a person typed it: a link or channel shows its label,
+    mentions and broadcasts (`<@U1>`, `<!here>`) go, and `&amp; &lt; &gt;` are decoded."""
+
+    def label(match: re.Match[str]) -> str:
+        target, shown = match.group(1), match.group(2)
+        if target.startswith(("@", "!")):
+            return " "
+        return f" {shown or ('' if target.startswith('#') else target)} "
+
+    text = _MARKUP.sub(label, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _from_a_bot(event: dict[str, Any], context: AsyncBoltContext) -> bool:
@@ -276,11 +315,12 @@ async def _post(client: AsyncWebClient, channel: Any, reply: Reply, thread_ts: A
             unfurl_links=False,
             unfurl_media=False,
         )
-    except SlackApiError as exc:
+    except CALL_ERRORS as exc:
         log.warning("chat.postMessage to %s failed: %s", channel, _slack_error(exc))
 
 
 def _slack_error(exc: BaseException) -> str:
+    """A short name for a failed call: Slack's error code, else the exception's class."""
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error", "error"))
     return type(exc).__name__
@@ -307,19 +347,20 @@ def build_app(
     engine: Engine, settings: SlackSettings, client: AsyncWebClient | None = None
 ) -> AsyncApp:
     """The Bolt app with every listener registered; `client` defaults to SLACK_API_URL's."""
-    if client is None:
-        options = {"base_url": settings.api_url} if settings.api_url else {}
-        client = AsyncWebClient(token=settings.bot_token, **options)
     bot = MissionBot(engine, settings)
     app = AsyncApp(
         name="mission-bot",
-        client=client,
+        # The token is always passed: Bolt would otherwise read SLACK_BOT_TOKEN itself.
+        **({"client": client} if client is not None else {"token": settings.bot_token}),
         # Socket Mode needs no signing secret; an unknowable one then refuses any HTTP request.
         signing_secret=settings.signing_secret or secrets.token_hex(32),
         process_before_response=False,
         before_authorize=bot.skip_retries,
     )
+    if client is None and settings.api_url:
+        app.client.base_url = settings.api_url  # every Web API call goes there, per request too
     bot.register(app)
+    track_replies(app)
     return app
 
 
@@ -337,11 +378,17 @@ def serve(mode: str = "auto") -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = build_app(engine, settings)
     try:
         if settings.app_token is not None:
-            log.info("Socket Mode, %d entries, default language %s", len(engine.base), settings.default_lang)
+            log.info(
+                "Socket Mode, %d entries, default language %s",
+                len(engine.base),
+                settings.default_lang,
+            )
             asyncio.run(socket_mode.run(app, settings.app_token))
         else:
             log.info("HTTP on port %d, %d entries", settings.port, len(engine.base))

@@ -12,6 +12,7 @@ from bot.knowledge import LANGS, KnowledgeError, Range
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 FIGURE_FIELDS = ("unit", "period", "scope", "caveat", "availability")
 TEXT_FIELDS = ("label", "definition", "period", "scope", "caveat", "note")
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # a safe loader, libyaml's when present
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +92,7 @@ def test_ids_are_unique_in_the_yaml_files():
     for path in sorted(KNOWLEDGE.glob("*.yaml")):
         if path.name == knowledge.VOCABULARY_FILE:
             continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)
         for raw in data["entries"]:
             entry_id = raw["id"]
             if entry_id in seen:

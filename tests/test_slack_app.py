@@ -11,22 +11,29 @@ import hashlib
 import hmac
 import json
 import logging
+import os
+import signal
+import socket
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 import pytest
+import yaml
+from slack_bolt.async_app import AsyncApp
+from slack_stub import BOT_ID, BOT_USER, TEAM, Call, SlackStub
 
-from bot import render
+from bot import cli, render
 from bot.adapter import drain, http, socket_mode
 from bot.answers import Answer, Engine
 from bot.config import ConfigError, slack_settings
 from bot.knowledge import FactBase
 from bot.slack_app import build_app, serve
-from slack_stub import BOT_ID, BOT_USER, TEAM, Call, SlackStub
 
 BOT_TOKEN = "xoxb-1111-2222-testtoken"
 APP_TOKEN = "xapp-1-A111-3333-testapptoken"
@@ -38,23 +45,6 @@ QPV_FR = "combien d'étudiants en QPV ?"
 
 # ---------------------------------------------------------------- fixtures
 
-# DEV ONLY (remove before finishing): fall back to /tmp/kb while knowledge/ is incomplete.
-from bot import knowledge as _kb  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def base() -> FactBase:
-    try:
-        return _kb.load()
-    except _kb.KnowledgeError:
-        return _kb.load("/tmp/kb")
-
-
-@pytest.fixture(scope="session")
-def engine(base: FactBase) -> Engine:
-    return Engine(base)
-
-
 
 @dataclass
 class Bot:
@@ -63,6 +53,7 @@ class Bot:
     session: aiohttp.ClientSession
     url: str
     slack: SlackStub
+    app: AsyncApp
 
     def signed(self, body: str, secret: str = SECRET, ts: int | None = None) -> dict[str, str]:
         stamp = str(int(time.time()) if ts is None else ts)
@@ -75,7 +66,9 @@ class Bot:
         """Status, body and seconds until Slack would have its acknowledgement."""
         started = time.perf_counter()
         all_headers = {"Content-Type": content_type, **(headers or {})}
-        async with self.session.post(f"{self.url}/slack/events", data=body, headers=all_headers) as r:
+        async with self.session.post(
+            f"{self.url}/slack/events", data=body, headers=all_headers
+        ) as r:
             text = await r.text()
         return r.status, text, time.perf_counter() - started
 
@@ -196,9 +189,9 @@ async def bot(slack: SlackStub, engine: Engine) -> AsyncIterator[Bot]:
     runner = await http.start(app, "127.0.0.1", 0)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
-        yield Bot(session, f"http://127.0.0.1:{http.bound_port(runner)}", slack)
+        yield Bot(session, f"http://127.0.0.1:{http.bound_port(runner)}", slack, app)
     await runner.cleanup()
-    await drain(timeout=5)
+    assert await drain(app, timeout=10)
 
 
 def value(base: FactBase, entry_id: str, lang: str) -> str:
@@ -220,7 +213,9 @@ async def test_healthz(bot: Bot):
 
 
 async def test_url_verification_echoes_the_challenge(bot: Bot):
-    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV", "type": "url_verification"})
+    body = json.dumps(
+        {"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV", "type": "url_verification"}
+    )
     status, text, _ = await bot.post(body, "application/json", bot.signed(body))
     assert status == 200 and "3eZbrw1aBm2rZgRNFdxV" in text
 
@@ -241,7 +236,9 @@ async def test_slash_command_answers_ephemerally_in_english(bot: Bot, slack: Sla
     assert reply.args["text"].startswith(value(base, "qpv_students", "en"))  # notification text
 
 
-async def test_slash_command_answers_in_french_to_a_french_question(bot: Bot, slack: SlackStub, base):
+async def test_slash_command_answers_in_french_to_a_french_question(
+    bot: Bot, slack: SlackStub, base
+):
     await bot.command(QPV_FR, "fr1")
     [reply] = await slack.wait_for("response_url", where=lambda c: c.key == "fr1")
     text = reply.text()
@@ -273,7 +270,12 @@ async def test_levers_and_categories_follow_the_words_used(
 
 @pytest.mark.parametrize(
     ("text", "locale", "lang"),
-    [("help", "en-US", "en"), ("aide", "fr-FR", "fr"), ("", "fr-FR", "fr"), ("help", "fr-FR", "fr")],
+    [
+        ("help", "en-US", "en"),
+        ("aide", "fr-FR", "fr"),
+        ("", "fr-FR", "fr"),
+        ("help", "fr-FR", "fr"),
+    ],
 )
 async def test_help_in_the_users_language(bot: Bot, slack: SlackStub, text, locale, lang):
     slack.locales["U0HELP"] = locale
@@ -298,7 +300,9 @@ async def test_share_button_posts_the_answer_in_the_channel(bot: Bot, slack: Sla
     await bot.command(QPV_EN, "ask")
     [reply] = await slack.wait_for("response_url", where=lambda c: c.key == "ask")
     [share] = [b for b in buttons(reply) if b["action_id"] == "mission_share"]
-    status, _, _ = await bot.click({"action_id": "mission_share", "block_id": "mission_share", "value": share["value"]}, "sh")
+    status, _, _ = await bot.click(
+        {"action_id": "mission_share", "block_id": "mission_share", "value": share["value"]}, "sh"
+    )
     assert status == 200
     posted, deleted = await slack.wait_for("response_url", count=2, where=lambda c: c.key == "sh")
     assert posted.args["response_type"] == "in_channel"
@@ -328,11 +332,23 @@ async def test_ambiguous_answers_offer_buttons_that_answer_the_chosen_one(
         [reply] = await slack.wait_for("response_url", where=lambda c: c.key == "amb")
         choices = buttons(reply)
     else:
-        choices = [e for b in render.to_blocks(ambiguous, base) if b["type"] == "actions" for e in b["elements"]]
+        choices = [
+            e
+            for b in render.to_blocks(ambiguous, base)
+            if b["type"] == "actions"
+            for e in b["elements"]
+        ]
     assert len(choices) >= 2
     chosen = ambiguous.alternatives[1]
     assert choices[1]["value"].startswith(f"{chosen.id}|")
-    await bot.click({"action_id": choices[1]["action_id"], "block_id": "mission_choices", "value": choices[1]["value"]}, "pick")
+    await bot.click(
+        {
+            "action_id": choices[1]["action_id"],
+            "block_id": "mission_choices",
+            "value": choices[1]["value"],
+        },
+        "pick",
+    )
     [answer] = await slack.wait_for("response_url", where=lambda c: c.key == "pick")
     assert answer.args["replace_original"] is True
     expected = render.headline(chosen, ambiguous.lang, base)
@@ -386,7 +402,7 @@ async def test_bots_and_the_bot_itself_get_no_answer(bot: Bot, slack: SlackStub)
     await bot.event(mention(QPV_EN, "1.5", bot_id="B0OTHER"), "EvB5")
     await bot.event(direct_message("help", "1.9"), "EvSentinel")  # a person, last
     posts = await slack.wait_for("chat.postMessage")
-    await drain(timeout=5)
+    assert await drain(bot.app)
     assert [p.args["channel"] for p in slack.of("chat.postMessage")] == ["D0ASKER"]
     assert posts[0].args.get("thread_ts") is None
 
@@ -413,7 +429,7 @@ async def test_the_messages_tab_publishes_nothing(bot: Bot, slack: SlackStub):
     await bot.event(event, "EvMessagesTab")
     await bot.event({**event, "tab": "home"}, "EvHomeTab")
     await slack.wait_for("views.publish")
-    await drain(timeout=5)
+    assert await drain(bot.app)
     assert len(slack.of("views.publish")) == 1
 
 
@@ -423,8 +439,13 @@ async def test_the_messages_tab_publishes_nothing(bot: Bot, slack: SlackStub):
 @pytest.mark.parametrize("forgery", ["forged", "stale", "missing"])
 async def test_unsigned_requests_get_401_and_cause_no_call(bot: Bot, slack: SlackStub, forgery):
     body = bot.command_body(QPV_EN, "forged")
-    event = json.dumps({"type": "event_callback", "event_id": "EvF", "event": mention(QPV_EN, "2.1")})
-    for payload, content_type in ((body, "application/x-www-form-urlencoded"), (event, "application/json")):
+    event = json.dumps(
+        {"type": "event_callback", "event_id": "EvF", "event": mention(QPV_EN, "2.1")}
+    )
+    for payload, content_type in (
+        (body, "application/x-www-form-urlencoded"),
+        (event, "application/json"),
+    ):
         if forgery == "forged":
             headers = bot.signed(payload, secret=WRONG_SECRET)
         elif forgery == "stale":
@@ -436,7 +457,7 @@ async def test_unsigned_requests_get_401_and_cause_no_call(bot: Bot, slack: Slac
     # a genuine request afterwards is served; nothing else ever reached Slack
     await bot.command(QPV_EN, "genuine")
     await slack.wait_for("response_url", where=lambda c: c.key == "genuine")
-    await drain(timeout=5)
+    assert await drain(bot.app)
     assert {c.key for c in slack.of("response_url")} == {"genuine"}
     assert not slack.of("chat.postMessage")
 
@@ -445,15 +466,19 @@ async def test_a_retried_event_gets_one_reply(bot: Bot, slack: SlackStub):
     event = mention(QPV_EN, "1700000400.000400")
     first, retry = await asyncio.gather(
         bot.event(event, "EvRetry"),
-        bot.event(event, "EvRetry", {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}),
+        bot.event(
+            event, "EvRetry", {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+        ),
     )
     assert first[0] == retry[0] == 200
     await slack.wait_for("chat.postMessage")
-    later = await bot.event(event, "EvRetry", {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"})
+    later = await bot.event(
+        event, "EvRetry", {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"}
+    )
     assert later[0] == 200
     await bot.event(mention("help", "1700000500.000500"), "EvAfter")
     await slack.wait_for("chat.postMessage", count=2)
-    await drain(timeout=5)
+    assert await drain(bot.app)
     threads = [p.args["thread_ts"] for p in slack.of("chat.postMessage")]
     assert threads.count("1700000400.000400") == 1
 
@@ -467,7 +492,7 @@ async def test_a_retry_after_a_timeout_is_not_answered_again_anywhere(bot: Bot, 
     assert status == 200
     await bot.event(mention("help", "1700000700.000700"), "EvNext")
     await slack.wait_for("chat.postMessage")
-    await drain(timeout=5)
+    assert await drain(bot.app)
     assert [p.args["thread_ts"] for p in slack.of("chat.postMessage")] == ["1700000700.000700"]
 
 
@@ -483,8 +508,8 @@ async def test_user_text_is_echoed_escaped(bot: Bot, slack: SlackStub):
         text = call.text()
         for raw in ("<!channel>", "<!here", "<@U0VICTIM>", "<http", "<!subteam", "& co"):
             assert raw not in text
-        assert "&lt;!channel&gt;" in text and "&lt;@U0VICTIM&gt;" in text
-        assert "&amp; co" in text
+        assert "&amp; co" in text  # what is left of the user's text is escaped
+        assert "click" in text  # a link shows as its label, never as a link
         assert "link_names" not in call.args and "parse" not in call.args
 
 
@@ -492,10 +517,14 @@ async def test_no_secret_in_the_logs_but_what_was_asked(bot: Bot, slack: SlackSt
     caplog.set_level(logging.DEBUG)
     await bot.command(QPV_FR, "log")
     await slack.wait_for("response_url", where=lambda c: c.key == "log")
-    await drain(timeout=5)
+    assert await drain(bot.app)
     for secret in (BOT_TOKEN, SECRET):
         assert secret not in caplog.text
-    [line] = [r.getMessage() for r in caplog.records if r.name == "bot.slack" and "via=command" in r.getMessage()]
+    [line] = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "bot.slack" and "via=command" in r.getMessage()
+    ]
     assert "lang=fr" in line and "fact=qpv_students" in line and "ms=" in line and "QPV" in line
 
 
@@ -519,14 +548,21 @@ async def test_200_concurrent_commands_are_acknowledged_in_time_and_all_answered
 
 
 async def test_socket_mode_acknowledges_on_the_socket_and_answers(slack: SlackStub, engine, base):
-    app = build_app(engine, slack_settings({**settings_env(slack), "SLACK_APP_TOKEN": APP_TOKEN}, env_file=None))
+    app = build_app(
+        engine, slack_settings({**settings_env(slack), "SLACK_APP_TOKEN": APP_TOKEN}, env_file=None)
+    )
     handler = socket_mode.handler(app, APP_TOKEN)
     await handler.connect_async()
     try:
         ws = await slack.wait_for_socket()
-        payload = dict(parse_qsl(Bot(None, "", slack).command_body(QPV_EN, "sock")))  # type: ignore[arg-type]
+        payload = dict(parse_qsl(Bot(None, "", slack, app).command_body(QPV_EN, "sock")))  # type: ignore[arg-type]
         await ws.send_json(
-            {"envelope_id": "env-1", "type": "slash_commands", "accepts_response_payload": True, "payload": payload}
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": payload,
+            }
         )
         await slack.wait_for("socket_ack", where=lambda c: c.key == "env-1")
         [reply] = await slack.wait_for("response_url", where=lambda c: c.key == "sock")
@@ -535,7 +571,7 @@ async def test_socket_mode_acknowledges_on_the_socket_and_answers(slack: SlackSt
         assert opened.authorization == f"Bearer {APP_TOKEN}"
     finally:
         await handler.close_async()
-        await drain(timeout=5)
+        await drain(app)
 
 
 # ---------------------------------------------------------------- configuration
@@ -585,3 +621,82 @@ def test_serve_stops_with_a_message_naming_the_missing_variable(monkeypatch, tmp
     assert serve() == 2
     err = capsys.readouterr().err
     assert "SLACK_BOT_TOKEN" in err and "mission-bot ask" in err
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    assert cli.main(["serve", "--mode", "http"]) == 2
+    assert "SLACK_SIGNING_SECRET" in capsys.readouterr().err
+
+
+async def test_mission_bot_serve_runs_http_until_sigterm(slack: SlackStub, tmp_path):
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env = {**os.environ, **settings_env(slack), "PORT": str(port)}
+    env.pop("SLACK_APP_TOKEN", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "serve",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as session:
+            deadline = time.monotonic() + 30
+            while True:  # the process is starting: poll its health check
+                try:
+                    async with session.get(f"{url}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    if proc.returncode is not None or time.monotonic() > deadline:
+                        raise
+                    await asyncio.sleep(0.05)
+            sender = Bot(session, url, slack, None)  # type: ignore[arg-type]
+            status, _, _ = await sender.command(QPV_EN, "proc")
+            assert status == 200
+            await slack.wait_for("response_url", where=lambda c: c.key == "proc")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0
+    log = err.decode()
+    assert "via=command" in log and BOT_TOKEN not in log and SECRET not in log
+
+
+def test_the_manifest_declares_what_the_app_uses():
+    manifest = yaml.safe_load(
+        (Path(__file__).parent.parent / "slack" / "manifest.yaml").read_text()
+    )
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/mission" and command["usage_hint"]
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
+        "commands",
+        "chat:write",
+        "app_mentions:read",
+        "im:history",
+        "im:read",
+        "im:write",
+        "users:read",
+    }
+    settings = manifest["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+    }
+    assert settings["interactivity"]["is_enabled"] is True
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert settings["socket_mode_enabled"] is True
+
+
+def test_slack_markup_reads_as_plain_text():
+    from bot.slack_app import plain_text
+
+    text = plain_text("QPV <!channel> <@U1|bob> <http://x.example|the site> <#C1|general> &lt;b&gt;")
+    assert "<!" not in text and "<@" not in text and "http" not in text
+    assert "the site" in text and "general" in text and "<b>" in text

@@ -53,5 +53,5 @@ async def run(bolt_app: AsyncApp, host: str = "0.0.0.0", port: int = 3000) -> No
     try:
         await until_stopped()
     finally:
-        await drain()
-        await runner.cleanup()
+        await runner.cleanup()  # stop taking requests first
+        await drain(bolt_app)

@@ -25,5 +25,5 @@ async def run(bolt_app: AsyncApp, app_token: str) -> None:
         await until_stopped()
     finally:
         await socket.disconnect_async()
-        await drain()
+        await drain(bolt_app)
         await socket.close_async()
