@@ -697,6 +697,7 @@ def test_the_manifest_declares_what_the_app_uses():
 def test_slack_markup_reads_as_plain_text():
     from bot.slack_app import plain_text
 
-    text = plain_text("QPV <!channel> <@U1|bob> <http://x.example|the site> <#C1|general> &lt;b&gt;")
+    wire = "QPV <!channel> <@U1|bob> <http://x.example|the site> <#C1|general> &lt;b&gt;"
+    text = plain_text(wire)
     assert "<!" not in text and "<@" not in text and "http" not in text
     assert "the site" in text and "general" in text and "<b>" in text
