@@ -113,9 +113,14 @@ class Engine:
             # "how many refugees?": the main figure answers, the others are mentioned
             figures = [e for e in self.base.related(entry) if e.is_figure]
             if figures:
-                main = figures[0]
+                main = _main_figure(figures, query.intents)
+                if self.index.wrong_year(main, query):
+                    return Answer(
+                        question, lang, "unknown", **{**common, "reason": "not for that year"}
+                    )
                 others = [e for e in self.base.related(main) if e is not entry]
-                mentions = tuple(dict.fromkeys([*figures[1:], *others]))
+                siblings = [f for f in figures if f is not main]
+                mentions = tuple(dict.fromkeys([*siblings, *others]))
                 return Answer(
                     question, lang, "answer", main, mentions[:4], score=match.best.score, **common
                 )
@@ -146,3 +151,15 @@ class Engine:
             details=details,
             **extra,
         )
+
+
+def _main_figure(figures: list[Entry], intents: frozenset[str]) -> Entry:
+    """The figure that answers for a category or a lever: its first, unless the question
+    asks for a share (the first percentage) or a count (the first that isn't one)."""
+    share = [f for f in figures if f.unit in ("percent", "percent_change")]
+    if "share" in intents and "count" not in intents and share:
+        return share[0]
+    counts = [f for f in figures if f not in share]
+    if "count" in intents and "share" not in intents and counts:
+        return counts[0]
+    return figures[0]

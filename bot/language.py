@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 LANGS = ("en", "fr")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "´": "'"})
-_TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)?", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)?|%", re.UNICODE)
 _ACCENTED = re.compile(r"[àâäçéèêëîïôöùûüÿœæ]")
 
 
@@ -45,7 +45,7 @@ def stem(token: str) -> str:
     """A light stemmer shared by both languages: plural and feminine endings go."""
     if len(token) <= 3 or token[0].isdigit():
         return token
-    if token.endswith(("s", "x")) and not token.endswith("ss"):
+    if token.endswith(("s", "x")) and not token.endswith(("ss", "ys")):
         token = token[:-1]
     if token.endswith("ing") and len(token) >= 6:
         token = token[:-3]

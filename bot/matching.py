@@ -35,6 +35,7 @@ DEFINITION_WEIGHT = 0.35  # a word found only in an entry's definition counts th
 CUE_WEIGHT = 0.35  # a word that says what is asked ("share", "définition") counts this much
 MIN_SCORE, MIN_COVERAGE, MIN_FIT = 0.42, 0.55, 0.6
 TIE_MARGIN = 0.02
+CHATTER_WORDS = 4  # beyond this many topic words, unknown words weigh less each
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,7 @@ class Index:
     def __init__(self, base: FactBase) -> None:
         self.base = base
         vocab = base.vocabulary
-        self._stop = {
-            stem(t) for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)
-        }
+        self._stop = {t for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)}
         self._synonyms: dict[tuple[str, ...], str] = {}
         for group in vocab.synonyms:
             canonical = "_".join(stem(t) for t in tokens(group[0]))
@@ -112,6 +111,7 @@ class Index:
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self._unknown_weight = max(self._idf.values(), default=1.0)
         primary_words = {t for doc in self._docs for t in doc.primary}
+        self._topic_words = frozenset(primary_words)
         # a word found only in definitions says less about what is asked than a topic word
         self._weights = {
             t: w if t in primary_words else w * DEFINITION_WEIGHT for t, w in self._idf.items()
@@ -135,34 +135,47 @@ class Index:
         self.known_years = frozenset(y for doc in self._docs for y in doc.years)
         self._latest = {doc.entry.id: max(map(int, doc.years), default=0) for doc in self._docs}
         self._related = {e.id: set(e.related) for e in base}
+        self._docs_by_id = {doc.entry.id: doc for doc in self._docs}
         self.correct = lru_cache(maxsize=4096)(self._correct)
 
     # ------------------------------------------------------------ reading text
 
-    def canonical(self, text: str) -> list[str]:
-        """Stemmed tokens with synonym phrases merged into their canonical word."""
-        toks = [stem(t) for t in tokens(text)]
-        out: list[str] = []
+    def read(self, text: str) -> list[tuple[str, bool]]:
+        """(word, is_stop_word) pairs: stemmed, synonym phrases merged into their first word.
+
+        A stop word is recognized as typed, before stemming ("donne" is not "données",
+        "moi" is not "mois"); it joins a synonym only inside a longer phrase
+        ("demandeurs d'emploi")."""
+        raw = tokens(text)
+        toks = [stem(t) for t in raw]
+        out: list[tuple[str, bool]] = []
         i = 0
         while i < len(toks):
-            for size in range(min(self._max_ngram, len(toks) - i), 0, -1):
+            stop = raw[i] in self._stop
+            for size in range(min(self._max_ngram, len(toks) - i), 1 if stop else 0, -1):
                 canonical = self._synonyms.get(tuple(toks[i : i + size]))
                 if canonical is not None:
-                    out.append(canonical)
+                    out.append((canonical, False))
                     i += size
                     break
             else:
-                out.append(toks[i])
+                out.append((toks[i], stop))
                 i += 1
         return out
 
-    def _content(self, toks: list[str], numbers: frozenset[str] | None = None) -> tuple[str, ...]:
+    def canonical(self, text: str) -> list[str]:
+        """Every word of `text` as the matcher sees it, stop words included."""
+        return [word for word, _ in self.read(text)]
+
+    def _content(
+        self, pairs: list[tuple[str, bool]], numbers: frozenset[str] | None = None
+    ) -> tuple[str, ...]:
         """Topic words: no stop words, no years; other numbers ("bac+5", "30-40") only
         when `numbers` is None (reading the fact base) or holds them (a question)."""
         return tuple(
             t
-            for t in toks
-            if t not in self._stop
+            for t, stop in pairs
+            if not stop
             and not _YEAR.match(t)
             and (not t[0].isdigit() or numbers is None or t in numbers)
         )
@@ -174,7 +187,7 @@ class Index:
         texts: list[str] = []
         n_labels = 0
         for i, phrase in enumerate([*labels, *aliases]):
-            content = self._content(self.canonical(phrase))
+            content = self._content(self.read(phrase))
             if content:
                 phrases.append(frozenset(content))
                 texts.append(" ".join(content))
@@ -184,7 +197,7 @@ class Index:
         for lang in LANGS:
             for text in (entry.definition, entry.scope, entry.period):
                 if text is not None:
-                    extra.extend(self._content(self.canonical(text.get(lang))))
+                    extra.extend(self._content(self.read(text.get(lang))))
         years = set()
         for lang in LANGS:
             for text in (entry.period, entry.label):
@@ -202,7 +215,7 @@ class Index:
 
     def _correct(self, token: str) -> str:
         """The index word a misspelt token stands for, or the token itself."""
-        if token in self._idf or token in self._stop or len(token) < 5:
+        if token in self._idf or len(token) < 5:
             return token
         cutoff = 88 if len(token) <= 6 else 82
         found = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
@@ -217,7 +230,8 @@ class Index:
                 if " " in text[:MAX_CHARS]
                 else text[:MAX_CHARS]
             )
-        canon = self.canonical(text)
+        pairs = self.read(text)
+        canon = [word for word, _ in pairs]
         years = tuple(dict.fromkeys(t for t in tokens(text) if _YEAR.match(t)))
         intents = set()
         for intent, cues in self._cues.items():
@@ -226,7 +240,7 @@ class Index:
                 if any(tuple(canon[i : i + n]) == cue for i in range(len(canon) - n + 1)):
                     intents.add(intent)
                     break
-        content = tuple(dict.fromkeys(self.correct(t) for t in self._content(canon, self._numbers)))
+        content = tuple(dict.fromkeys(self.correct(t) for t in self._content(pairs, self._numbers)))
         cues = frozenset(t for t in content if t in self._cue_words)
         if len(years) >= 2:
             intents.add("evolution")
@@ -237,7 +251,14 @@ class Index:
     # ------------------------------------------------------------ scoring
 
     def _weight(self, token: str, query: Query) -> float:
-        weight = self._weights.get(token, self._unknown_weight)
+        # A word the fact base never uses counts fully in a short question ("capital of
+        # France"); in a long, chatty one ("I'm preparing a deck for the board...") such
+        # words are mostly chatter, so their weight is shared out.
+        chatter = min(1.0, CHATTER_WORDS / len(query.content))
+        if token in self._topic_words:
+            weight = self._idf[token]
+        else:
+            weight = self._weights.get(token, self._unknown_weight) * chatter
         return weight * CUE_WEIGHT if token in query.cues else weight
 
     def _rank(self, query: Query) -> list[Candidate]:
@@ -328,12 +349,19 @@ class Index:
         if "figure" in query.intents and best.entry.kind not in FIGURE_KINDS + HAS_FIGURES:
             # a number is asked for: only an entry that carries one can answer
             numeric = [c for c in ranked if c.entry.kind in FIGURE_KINDS + HAS_FIGURES]
-            if not numeric or numeric[0].score < best.score - 0.15:
+            if (
+                not numeric
+                or numeric[0].score < best.score - 0.15
+                or numeric[0].coverage < best.coverage - 0.1
+            ):
                 return Match("unknown", query, None, tuple(ranked), "no figure for that")
             best = numeric[0]
             ranked = [best, *[c for c in ranked if c is not best]]
         if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE or best.fit < MIN_FIT:
             return Match("unknown", query, None, tuple(ranked), "no entry fits well enough")
+        if self.wrong_year(best.entry, query):
+            # never another year's number: "apprentices in 2021" when the report has 2019, 2020
+            return Match("unknown", query, None, tuple(ranked), "not for that year")
         rivals = [
             c
             for c in ranked[1:]
@@ -342,6 +370,11 @@ class Index:
         if rivals:
             return Match("ambiguous", query, best, tuple([best, *rivals][:3]), "close scores")
         return Match("answer", query, best, tuple(ranked))
+
+    def wrong_year(self, entry: Entry, query: Query) -> bool:
+        """The question names years and the entry is dated, but not with any of them."""
+        dated = self._docs_by_id[entry.id].years
+        return bool(query.years and dated and not dated & set(query.years))
 
     def _linked(self, a: Entry, b: Entry) -> bool:
         return b.id in self._related[a.id] or a.id in self._related[b.id]

@@ -2,7 +2,8 @@
 """Score the bot on the held-out question set (tests/data/questions.heldout.yaml).
 
 Usage (from the project's root):
-    .venv/bin/python scripts/heldout.py [QUESTIONS.yaml] [--cmd "mission-bot ask --json"] [--min 0.9]
+    .venv/bin/python scripts/heldout.py [QUESTIONS.yaml] [--cmd "mission-bot ask --json"]
+                                        [--min 0.9]
 
 Every question is fed, one per line, to the batch mode of `mission-bot ask --json`,
 which prints one JSON object per line. A question passes when:
@@ -82,7 +83,10 @@ def judge(item: dict, reply: dict) -> tuple[bool, str]:
     if status == "ambiguous":
         alts = reply.get("alternatives") or []
         ok = all(a in item["facts"] for a in alts)
-        return False, f"ambiguous between {alts} ({'all acceptable' if ok else 'not all acceptable'})"
+        return (
+            False,
+            f"ambiguous between {alts} ({'all acceptable' if ok else 'not all acceptable'})",
+        )
     if status != "answer":
         return False, f"status={status}"
     fact = reply.get("fact")
@@ -96,8 +100,12 @@ def judge(item: dict, reply: dict) -> tuple[bool, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("questions", nargs="?", default=str(DEFAULT_QUESTIONS))
-    parser.add_argument("--cmd", default=None, help="batch command (default: the venv's mission-bot ask --json)")
-    parser.add_argument("--min", type=float, default=0.0, help="exit 1 below this overall pass rate (0-1)")
+    parser.add_argument(
+        "--cmd", default=None, help="batch command (default: the venv's mission-bot ask --json)"
+    )
+    parser.add_argument(
+        "--min", type=float, default=0.0, help="exit 1 below this overall pass rate (0-1)"
+    )
     args = parser.parse_args()
 
     items = load(Path(args.questions))
@@ -105,7 +113,7 @@ def main() -> int:
 
     totals = {g: [0, 0] for g in GROUPS}
     failures: list[tuple[dict, dict, str]] = []
-    for item, reply in zip(items, replies):
+    for item, reply in zip(items, replies, strict=True):
         ok, why = judge(item, reply)
         g = group(item)
         totals[g][1] += 1
@@ -121,10 +129,15 @@ def main() -> int:
             expected = ", ".join(item["facts"]) or "(unknown)"
             print(f"  [{group(item)}] {item['q']}")
             print(f"        expected: {expected}")
-            print(f"        got:      {reply.get('status')} {reply.get('fact') or ''} lang={reply.get('lang')} -- {why}")
+            got = f"{reply.get('status')} {reply.get('fact') or ''} lang={reply.get('lang')}"
+            print(f"        got:      {got} -- {why}")
 
-    plain = [f for f in failures if f[1].get("status") != "ambiguous" or f[0]["expect"] == "unknown"]
-    ambiguous = [f for f in failures if f[1].get("status") == "ambiguous" and f[0]["expect"] == "answer"]
+    plain = [
+        f for f in failures if f[1].get("status") != "ambiguous" or f[0]["expect"] == "unknown"
+    ]
+    ambiguous = [
+        f for f in failures if f[1].get("status") == "ambiguous" and f[0]["expect"] == "answer"
+    ]
     show("Failures", plain)
     show("Ambiguous replies to answerable questions (counted as failures)", ambiguous)
 

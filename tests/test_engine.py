@@ -209,3 +209,31 @@ def test_any_string_gets_a_valid_reply_whose_first_line_holds_only_its_facts_num
             if field is not None:
                 own |= numbers(field.get(answer.lang))
         assert numbers(reply.splitlines()[0]) <= own
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how many apprentices in 2021", "nombre d'alternants en 2018", "QPV students 2019"],
+)
+def test_never_another_years_number(engine, question):
+    assert engine.ask(question).status == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("donne-moi le nombre de pays", "countries_reached"),  # "donne" is not "données"
+        ("cours débutés par mois", "courses_started_monthly_2020"),
+        ("what share of students are in a QPV", "qpv_share"),
+    ],
+)
+def test_stop_words_do_not_collide_with_topic_words(engine, question, fact):
+    answer = engine.ask(question)
+    assert answer.status == "answer" and answer.entry is not None and answer.entry.id == fact
+
+
+def test_a_category_answers_a_share_question_with_its_share(engine, base):
+    category = base.get("category_qpv")
+    shares = [e for e in base.related(category) if e.is_figure and e.unit == "percent"]
+    answer = engine.ask("what percentage of students live in underprivileged areas")
+    assert answer.entry in shares

@@ -17,7 +17,7 @@ def test_fold_strips_case_accents_and_curly_apostrophes():
     [
         ("Combien d'étudiants QPV ?", ["combien", "d", "etudiants", "qpv"]),
         ("4,373 job placements", ["4373", "job", "placements"]),
-        ("54,6 % and 3.5%", ["54.6", "and", "3.5"]),
+        ("54,6 % and 3.5%", ["54.6", "%", "and", "3.5", "%"]),
         ("QPV, students. Done", ["qpv", "students", "done"]),
         ("😀🎉 !!!", []),
         ("Сколько студентов", ["сколько", "студентов"]),
