@@ -91,10 +91,10 @@ class Index:
                 if key:
                     self._synonyms[key] = canonical
         self._max_ngram = max((len(k) for k in self._synonyms), default=1)
-        self._cues: dict[str, list[tuple[str, ...]]] = {}
+        self._cues: dict[str, frozenset[tuple[str, ...]]] = {}
         for intent, per_lang in vocab.intents.items():
             canon = (tuple(self.canonical(cue)) for lang in LANGS for cue in per_lang[lang])
-            self._cues[intent] = [c for c in canon if c]
+            self._cues[intent] = frozenset(c for c in canon if c)
         self._cue_words = {
             c[0]
             for name, cues in self._cues.items()
@@ -102,6 +102,7 @@ class Index:
             for c in cues
             if len(c) == 1
         }
+        self._max_cue = max((len(c) for cues in self._cues.values() for c in cues), default=1)
         self._docs = [self._doc(e) for e in base]
         df: dict[str, int] = defaultdict(int)
         for doc in self._docs:
@@ -233,13 +234,12 @@ class Index:
         pairs = self.read(text)
         canon = [word for word, _ in pairs]
         years = tuple(dict.fromkeys(t for t in tokens(text) if _YEAR.match(t)))
-        intents = set()
-        for intent, cues in self._cues.items():
-            for cue in cues:
-                n = len(cue)
-                if any(tuple(canon[i : i + n]) == cue for i in range(len(canon) - n + 1)):
-                    intents.add(intent)
-                    break
+        grams = {
+            tuple(canon[i : i + n])
+            for n in range(1, self._max_cue + 1)
+            for i in range(len(canon) - n + 1)
+        }
+        intents = {intent for intent, cues in self._cues.items() if not grams.isdisjoint(cues)}
         content = tuple(dict.fromkeys(self.correct(t) for t in self._content(pairs, self._numbers)))
         cues = frozenset(t for t in content if t in self._cue_words)
         if len(years) >= 2:
