@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.knowledge import LANGS, Entry, FactBase
-from bot.language import LanguageDetector, fold
-from bot.matching import HAS_FIGURES, Index, Match
-
-HELP_WORDS = frozenset({"help", "aide", "?", "", "usage", "aidez moi", "help me"})
+from bot.language import LanguageDetector, tokens
+from bot.matching import HAS_FIGURES, MAX_CHARS, Index, Match
 
 
 @dataclass(frozen=True)
@@ -67,18 +65,25 @@ class Engine:
                     if text is not None:
                         corpus[lang].append(text.get(lang))
         self.detector = LanguageDetector(function_words, corpus)
+        cues = vocab.intents.get("help", {})
+        self._help_words = {t for lang in LANGS for cue in cues.get(lang, ()) for t in tokens(cue)}
+        self._stop = {t for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)}
 
     def language(self, text: str, default: str = "en") -> str:
         return self.detector.detect(text, default)
 
-    @staticmethod
-    def is_help(text: str) -> bool:
-        return " ".join(fold(text).replace("?", " ? ").split()).strip() in HELP_WORDS
+    def is_help(self, text: str) -> bool:
+        """A request for help: no words at all ("", "?"), or only help words and stop words
+        ("help?", "aidez-moi", "help me please"). "help with QPV" is a question."""
+        words = set(tokens(text)) - {"%"}
+        return not words or (
+            bool(words & self._help_words) and words <= self._help_words | self._stop
+        )
 
     def ask(self, question: str, lang: str | None = None, default_lang: str = "en") -> Answer:
         """Answer `question`; `lang` forces the reply language, `default_lang` only breaks ties."""
         question = question if isinstance(question, str) else str(question)
-        reply_lang = lang if lang in LANGS else self.language(question[:2000], default_lang)
+        reply_lang = lang if lang in LANGS else self.language(question[:MAX_CHARS], default_lang)
         match = self.index.match(question)
         return self._answer(question, reply_lang, match)
 

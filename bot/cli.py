@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterable
 from typing import TextIO
@@ -29,18 +30,43 @@ def load_engine(directory: str | None = None) -> Engine:
         raise SystemExit(2) from None
 
 
+def reply_text(engine: Engine, question: str, lang: str | None, default: str) -> str:
+    """The plain-text reply to one line: help for a help request, else the answer."""
+    if engine.is_help(question):
+        return render.help_text(lang or engine.language(question, default))
+    return render.to_text(engine.ask(question, lang=lang, default_lang=default), engine.base)
+
+
 def reply_json(engine: Engine, question: str, lang: str | None, default: str) -> str:
-    answer = engine.ask(question, lang=lang, default_lang=default)
-    payload = {**answer.to_dict(), "text": render.to_text(answer, engine.base)}
+    """One JSON object; a help request has status "unknown", no fact, and `help` true."""
+    if engine.is_help(question):
+        reply_lang = lang or engine.language(question, default)
+        payload: dict[str, object] = {
+            "question": question,
+            "lang": reply_lang,
+            "status": "unknown",
+            "fact": None,
+            "alternatives": [],
+            "help": True,
+            "text": render.help_text(reply_lang),
+        }
+    else:
+        answer = engine.ask(question, lang=lang, default_lang=default)
+        payload = {**answer.to_dict(), "help": False, "text": render.to_text(answer, engine.base)}
     return json.dumps(payload, ensure_ascii=False)
 
 
 def _batch(
     engine: Engine, lines: Iterable[str], out: TextIO, lang: str | None, default: str
 ) -> None:
-    for line in lines:
-        out.write(reply_json(engine, line.rstrip("\r\n"), lang, default) + "\n")
-        out.flush()
+    """One JSON line out per line in, flushed at once; stops quietly if the reader goes."""
+    try:
+        for line in lines:
+            out.write(reply_json(engine, line.rstrip("\r\n"), lang, default) + "\n")
+            out.flush()
+    except BrokenPipeError:
+        # the reader closed the pipe: nothing more to say, and nothing left to flush at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
 
 
 def _chat(engine: Engine, lang: str | None, default: str) -> None:
@@ -54,13 +80,8 @@ def _chat(engine: Engine, lang: str | None, default: str) -> None:
         except (EOFError, KeyboardInterrupt):
             print()
             return
-        if not question.strip():
-            continue
-        if engine.is_help(question):
-            print(render.help_text(engine.language(question, lang or default)) + "\n")
-            continue
-        answer = engine.ask(question, lang=lang, default_lang=default)
-        print(render.to_text(answer, engine.base) + "\n")
+        if question.strip():
+            print(reply_text(engine, question, lang, default) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,15 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         _chat(engine, args.lang, default)
     elif args.command == "ask":
         question = " ".join(args.question)
-        if args.json and not question:
+        if args.json and not args.question:
+            # undecodable bytes become U+FFFD: the output stays valid UTF-8 JSON
+            sys.stdin.reconfigure(encoding="utf-8", errors="replace")
             _batch(engine, sys.stdin, sys.stdout, args.lang, default)
         elif args.json:
             print(reply_json(engine, question, args.lang, default))
-        elif not question.strip() or engine.is_help(question):
-            print(render.help_text(args.lang or engine.language(question, default)))
         else:
-            answer = engine.ask(question, lang=args.lang, default_lang=default)
-            print(render.to_text(answer, engine.base))
+            print(reply_text(engine, question, args.lang, default))
     return 0
 
 

@@ -22,6 +22,7 @@ from bot.knowledge import DEFAULT_DIR, LANGS
 WITHOUT_SLACK = 'To use the bot without Slack, run `mission-bot ask "your question"`.'
 MODES = ("auto", "socket", "http")
 DEFAULT_PORT = 3000
+DEFAULT_HOST = "0.0.0.0"  # every interface, as a platform's router expects
 
 
 class ConfigError(Exception):
@@ -52,6 +53,7 @@ class SlackSettings:
     signing_secret: str = field(repr=False)
     app_token: str | None = field(default=None, repr=False)
     api_url: str | None = None
+    host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     default_lang: str = "en"
     knowledge_dir: Path = DEFAULT_DIR
@@ -101,12 +103,28 @@ def _api_url(env: Mapping[str, str]) -> str | None:
     return value if value.endswith("/") else value + "/"
 
 
+_HOST = re.compile(r"[A-Za-z0-9._:-]{1,253}")
+
+
+def _host(env: Mapping[str, str]) -> str:
+    value = env.get("HOST", "").strip()
+    if not value:
+        return DEFAULT_HOST
+    if not _HOST.fullmatch(value):
+        raise _problem(
+            "HOST", f"must be an IP address or host name such as 127.0.0.1, not {value[:40]!r}"
+        )
+    return value
+
+
 def _port(env: Mapping[str, str]) -> int:
     value = env.get("PORT", "").strip()
     if not value:
         return DEFAULT_PORT
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise _problem("PORT", f"must be a TCP port number (1-65535), not {value[:20]!r}")
+    if not value.isdigit() or not 0 <= int(value) < 65536:
+        raise _problem(
+            "PORT", f"must be a TCP port number (1-65535, 0 for any free one), not {value[:20]!r}"
+        )
     return int(value)
 
 
@@ -160,6 +178,7 @@ def slack_settings(
         signing_secret=secret or "",
         app_token=app_token,
         api_url=_api_url(values),
+        host=_host(values),
         port=_port(values),
         default_lang=base.default_lang,
         knowledge_dir=base.knowledge_dir,

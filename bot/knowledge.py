@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from bot.language import tokens
+
 LANGS: tuple[str, str] = ("en", "fr")
 KINDS: tuple[str, ...] = (
     "figure",
@@ -34,7 +36,12 @@ KINDS: tuple[str, ...] = (
 )
 QUALIFIERS: tuple[str, ...] = ("exact", "more_than", "at_least", "about", "almost")
 VOCABULARY_FILE = "vocabulary.yaml"
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+# A checkout (or an editable install) reads knowledge/ beside bot/; an installed wheel
+# carries the same files as bot/knowledge_files.
+_CHECKOUT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+DEFAULT_DIR = (
+    _CHECKOUT_DIR if _CHECKOUT_DIR.is_dir() else Path(__file__).resolve().parent / "knowledge_files"
+)
 
 
 @dataclass(frozen=True)
@@ -223,7 +230,34 @@ def _parse(path: Path, problems: list[str]) -> _Doc | None:
         return None
     finally:
         loader.dispose()
-    return _Doc(name, data, node)
+    before = len(problems)
+    _duplicate_keys(name, node, "-", "", problems)
+    return _Doc(name, data, node) if len(problems) == before else None
+
+
+def _duplicate_keys(
+    name: str, node: yaml.Node | None, entry_id: str, path: str, problems: list[str]
+) -> None:
+    """Report every key written twice in a mapping: YAML would silently keep the last."""
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _duplicate_keys(name, item, entry_id, path, problems)
+    elif isinstance(node, yaml.MappingNode):
+        ids = [v.value for k, v in node.value if k.value == "id" and isinstance(v, yaml.ScalarNode)]
+        entry_id = str(ids[0]) if ids else entry_id
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            field_path = f"{path}.{key.value}" if path else str(key.value)
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                problems.append(
+                    f"{name}:{line}: {entry_id}: {field_path}: "
+                    f"duplicate key (first at line {seen[key.value]})"
+                )
+            else:
+                seen[key.value] = line
+            inner = "" if key.value == "entries" else field_path
+            _duplicate_keys(name, value, entry_id, inner, problems)
 
 
 def _key_lines(node: yaml.Node | None) -> dict[str, int]:
@@ -460,6 +494,15 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
     if not isinstance(data, Mapping):
         problems.append(f"{doc.name}:1: -: -: must be a mapping with units, availability, synonyms")
         return None
+    for section in ("units", "availability", "stopwords", "intents"):
+        if not isinstance(data.get(section) or {}, Mapping):
+            line = _key_lines(node).get(section, 1)
+            problems.append(f"{doc.name}:{line}: -: {section}: must be a mapping, not a list")
+    if not isinstance(data.get("synonyms") or [], list):
+        line = _key_lines(node).get("synonyms", 1)
+        problems.append(f"{doc.name}:{line}: -: synonyms: must be a list of word groups")
+    if len(problems) > before:
+        return None
     units: dict[str, Unit] = {}
     unit_nodes = _child(node, "units")
     for uid, raw in (data.get("units") or {}).items():
@@ -487,6 +530,12 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
         )
         if not isinstance(group, list) or len(group) < 2:
             problems.append(f"{doc.name}:{line}: synonyms #{i + 1}: -: needs two words or more")
+            continue
+        wordless = [w for w in group if not tokens(str(w))]
+        if wordless:
+            problems.append(
+                f"{doc.name}:{line}: synonyms #{i + 1}: -: {wordless[0]!r} holds no letter or digit"
+            )
             continue
         synonyms.append(tuple(str(w) for w in group))
     stopwords: dict[str, tuple[str, ...]] = {}

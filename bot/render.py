@@ -16,8 +16,10 @@ from babel.numbers import format_decimal, format_percent
 
 from bot.answers import Answer
 from bot.knowledge import Entry, FactBase, Range
+from bot.matching import MAX_CHARS
 
 LOCALES = {"en": "en_US", "fr": "fr_FR"}
+MAX_DETAILS = 4  # figures listed under a lever or a category: a reply read at a glance
 QUALIFIERS = {
     "en": {
         "more_than": "more than {}",
@@ -45,7 +47,7 @@ UI: dict[str, dict[str, str]] = {
         "figures": "Figures",
         "ambiguous": "Your question could mean several things. Which one?",
         "unknown": (
-            "The Mission Report doesn't answer that. It covers OpenClassrooms' 2020 impact: "
+            "The Mission Report doesn't answer that: it covers OpenClassrooms' 2020 impact, "
             "key figures (job placements, certificates, users), the five underserved categories "
             "(job seekers, low qualifications, QPV, disabilities, refugees), the four levers "
             "(awareness, funding, corporate partnerships, international), the Mission Committee "
@@ -90,11 +92,12 @@ UI: dict[str, dict[str, str]] = {
         "figures": "Chiffres",
         "ambiguous": "Votre question peut avoir plusieurs sens. Laquelle ?",
         "unknown": (
-            "Le Rapport de Mission ne répond pas à cette question. Il couvre l'impact "
-            "d'OpenClassrooms en 2020 : chiffres clés (progressions professionnelles, certificats, "
-            "utilisateurs), les cinq catégories défavorisées (demandeurs d'emploi, peu qualifiés, "
-            "QPV, handicap, réfugiés), les quatre leviers (notoriété, financement, partenariats "
-            "entreprises, international), le Comité de Mission et ses recommandations 2021."
+            "Le Rapport de Mission ne répond pas à cette question : il couvre l'impact "
+            "d'OpenClassrooms en 2020, soit les chiffres clés (progressions professionnelles, "
+            "certificats, utilisateurs), les cinq catégories défavorisées (demandeurs d'emploi, "
+            "peu qualifiés, QPV, handicap, réfugiés), les quatre leviers (notoriété, "
+            "financement, partenariats entreprises, international), le Comité de Mission "
+            "et ses recommandations 2021."
         ),
         "truncated": "(Votre question était longue : j'en ai lu les {n} premiers caractères.)",
         "help_title": (
@@ -234,7 +237,7 @@ def sections(answer: Answer, base: FactBase) -> list[tuple[str, str]]:
             parts.append(
                 ("definition", f"{t(lang, 'what')}{colon(lang)}{entry.definition.get(lang)}")
             )
-        for fig in answer.details:
+        for fig in answer.details[:MAX_DETAILS]:
             caveat = f" — {fig.caveat.get(lang)}" if fig.caveat else ""
             parts.append(("detail", f"• {_brief(fig, lang, base)}{caveat}"))
         if entry.caveat:
@@ -248,7 +251,7 @@ def sections(answer: Answer, base: FactBase) -> list[tuple[str, str]]:
             parts.append(("related", f"{t(lang, 'related')}{colon(lang)}{briefs}"))
         parts.append(("source", source_line(entry, lang)))
     if answer.truncated:
-        parts.append(("truncated", t(lang, "truncated").format(n=_number(1000, lang))))
+        parts.append(("truncated", t(lang, "truncated").format(n=_number(MAX_CHARS, lang))))
     return parts
 
 

@@ -7,18 +7,21 @@ posts what `bot.render` lays out. It never decides what a question means.
 Transports live in `bot.adapter` (Socket Mode, HTTP); `serve()` picks one.
 
 Every listener acknowledges at once; the work runs afterwards in a Bolt lazy listener,
-so Slack's 3-second limit holds however slow an answer or a Web API call is.
+so Slack's 3-second limit holds however slow an answer or a Web API call is. Should that
+work fail, the traceback is logged and the user gets a short apology instead of silence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,11 +43,19 @@ log = logging.getLogger("bot.slack")
 
 COMMAND = "/mission"
 LOCALE_TTL_SECONDS = 6 * 3600  # a user's Slack language rarely changes
+LOCALE_RETRY_SECONDS = 60  # after a failed users.info, the default language meanwhile
 LOCALE_USERS = 5_000
 EVENTS_REMEMBERED = 10_000
 LOG_QUESTION_CHARS = 300
 # What a failed Web API call raises: logged as a warning, the listener goes on.
 CALL_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
+# What the user reads when answering failed unexpectedly (the log has the traceback).
+APOLOGY = {
+    "en": "Sorry, something went wrong answering that; please try again.",
+    "fr": "Désolé, une erreur est survenue en répondant à cette question ; merci de réessayer.",
+}
+
+Say = Callable[[str], Awaitable[None]]  # sends a short plain-text message to the user
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,13 @@ class MissionBot:
         self.engine = engine
         self.settings = settings
         self.user_langs: TTLCache[str] = TTLCache(LOCALE_USERS, LOCALE_TTL_SECONDS)
+        # users.info calls in progress: concurrent events of one user share one call.
+        self.lang_lookups: dict[str, asyncio.Task[str]] = {}
         self.events_seen = RecentIds(EVENTS_REMEMBERED)
+        # Never written to the log, even inside an exception's message.
+        self._secrets = [
+            s for s in (settings.bot_token, settings.signing_secret, settings.app_token) if s
+        ]
 
     def register(self, app: AsyncApp) -> None:
         app.command(COMMAND)(ack=acknowledge, lazy=[self.answer_command])
@@ -92,7 +109,9 @@ class MissionBot:
     ) -> BoltResponse | None:
         """Acknowledge, without handling again, an event Slack delivers a second time.
 
-        Runs after signature verification and before anything calls Slack.
+        Runs after signature verification and before anything calls Slack. The retry's
+        number and reason are Slack's `x-slack-retry-*` headers over HTTP; in Socket Mode
+        Bolt sets the same headers from the envelope's `retry_attempt` and `retry_reason`.
         """
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if isinstance(event_id, str) and event_id:
@@ -110,21 +129,41 @@ class MissionBot:
     # ------------------------------------------------------------ language
 
     async def user_lang(self, user: str, client: AsyncWebClient) -> str:
-        """The user's Slack language if the bot speaks it, else MISSION_DEFAULT_LANG."""
+        """The user's Slack language if the bot speaks it, else MISSION_DEFAULT_LANG.
+
+        Looked up once per user (concurrent callers await the same users.info call) and
+        remembered for hours; after a failed lookup the default serves for a minute only.
+        """
         if not user:
             return self.settings.default_lang
         cached = self.user_langs.get(user)
         if cached is not None:
             return cached
+        lookup = self.lang_lookups.get(user)
+        if lookup is None:
+            lookup = asyncio.create_task(self._look_up_lang(user, client))
+            self.lang_lookups[user] = lookup
+
+            def forget(done: asyncio.Task[str]) -> None:
+                if self.lang_lookups.get(user) is done:
+                    del self.lang_lookups[user]
+
+            lookup.add_done_callback(forget)
+        # shield: a caller cancelled mid-way does not cancel the others' lookup
+        return await asyncio.shield(lookup)
+
+    async def _look_up_lang(self, user: str, client: AsyncWebClient) -> str:
         lang = self.settings.default_lang
         try:
             response = await client.users_info(user=user, include_locale=True)
-            locale = str((response.get("user") or {}).get("locale") or "")
-            code = locale.replace("_", "-").split("-")[0].lower()
-            if code in LANGS:
-                lang = code
         except CALL_ERRORS as exc:
             log.warning("users.info failed for %s (%s): using %s", user, _slack_error(exc), lang)
+            self.user_langs.set(user, lang, ttl=LOCALE_RETRY_SECONDS)
+            return lang
+        locale = str((response.get("user") or {}).get("locale") or "")
+        code = locale.replace("_", "-").split("-")[0].lower()
+        if code in LANGS:
+            lang = code
         self.user_langs.set(user, lang)
         return lang
 
@@ -176,9 +215,10 @@ class MissionBot:
         started = time.perf_counter()
         text = plain_text(str(command.get("text") or ""))
         user = str(command.get("user_id") or "")
-        reply = await self.reply(text, user, client, share=True)
-        await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
-        _log_reply("command", user, text, reply, started)
+        async with self._apologizing("command", user, text, _by_respond(respond)):
+            reply = await self.reply(text, user, client, share=True)
+            await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+            _log_reply("command", user, text, reply, started)
 
     async def answer_mention(
         self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
@@ -189,10 +229,11 @@ class MissionBot:
         started = time.perf_counter()
         text = plain_text(strip_mention(str(event.get("text") or ""), context.bot_user_id))
         user = str(event.get("user") or "")
-        reply = await self.reply(text, user, client, share=False)
-        thread = event.get("thread_ts") or event.get("ts")
-        await _post(client, event.get("channel"), reply, thread)
-        _log_reply("mention", user, text, reply, started)
+        channel, thread = event.get("channel"), event.get("thread_ts") or event.get("ts")
+        async with self._apologizing("mention", user, text, _by_post(client, channel, thread)):
+            reply = await self.reply(text, user, client, share=False)
+            await _post(client, channel, reply, thread)
+            _log_reply("mention", user, text, reply, started)
 
     async def answer_direct_message(
         self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
@@ -204,69 +245,117 @@ class MissionBot:
         started = time.perf_counter()
         text = plain_text(strip_mention(str(event.get("text") or ""), context.bot_user_id))
         user = str(event.get("user") or "")
-        reply = await self.reply(text, user, client, share=False)
-        await _post(client, event.get("channel"), reply, event.get("thread_ts"))
-        _log_reply("dm", user, text, reply, started)
+        channel, thread = event.get("channel"), event.get("thread_ts")
+        async with self._apologizing("dm", user, text, _by_post(client, channel, thread)):
+            reply = await self.reply(text, user, client, share=False)
+            await _post(client, channel, reply, thread)
+            _log_reply("dm", user, text, reply, started)
 
     async def publish_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         """The App Home tab: key figures and how to ask, in the user's language."""
         user = str(event.get("user") or "")
         if event.get("tab") != "home" or not user:
             return
-        lang = await self.user_lang(user, client)
-        try:
-            await client.views_publish(user_id=user, view=render.home_view(self.engine.base, lang))
-        except CALL_ERRORS as exc:
-            log.warning("views.publish failed for %s: %s", user, _slack_error(exc))
-            return
-        log.info("home published user=%s lang=%s", user, lang)
+        async with self._apologizing("home", user, "", None):  # nowhere to apologize: log
+            lang = await self.user_lang(user, client)
+            view = render.home_view(self.engine.base, lang)
+            try:
+                await client.views_publish(user_id=user, view=view)
+            except CALL_ERRORS as exc:
+                log.warning("views.publish failed for %s: %s", user, _slack_error(exc))
+                return
+            log.info("home published user=%s lang=%s", user, lang)
 
     async def answer_choice(
         self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         """A button of an ambiguous answer: the chosen entry replaces the options."""
         started = time.perf_counter()
-        answer = self._answer_from(action)
-        ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-        base = self.engine.base
-        blocks = render.to_blocks(answer, base, share_button=ephemeral)
-        text = render.fallback(render.to_text(answer, base))
-        await respond(text=text, blocks=blocks, replace_original=True)
         user = str((body.get("user") or {}).get("id") or "")
-        fact = answer.entry.id if answer.entry else None
-        _log_reply(
-            "choice",
-            user,
-            answer.question,
-            Reply(text, blocks, answer.lang, answer.status, fact),
-            started,
-        )
+        say = _by_respond(respond)
+        async with self._apologizing("choice", user, "", say, _action_lang(action)):
+            answer = self._answer_from(action)
+            ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+            base = self.engine.base
+            blocks = render.to_blocks(answer, base, share_button=ephemeral)
+            text = render.fallback(render.to_text(answer, base))
+            await respond(text=text, blocks=blocks, replace_original=True)
+            fact = answer.entry.id if answer.entry else None
+            _log_reply(
+                "choice",
+                user,
+                answer.question,
+                Reply(text, blocks, answer.lang, answer.status, fact),
+                started,
+            )
 
     async def share_in_channel(
         self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         """The "Share in channel" button: the answer posted for all, the private copy removed."""
         started = time.perf_counter()
-        answer = self._answer_from(action)
         user = str((body.get("user") or {}).get("id") or "")
-        base = self.engine.base
-        blocks = [*render.to_blocks(answer, base), render.shared_by(user, answer.lang)]
-        text = render.fallback(render.to_text(answer, base))
-        await respond(text=text, blocks=blocks, response_type="in_channel", replace_original=False)
-        await respond(delete_original=True)
-        fact = answer.entry.id if answer.entry else None
-        _log_reply(
-            "share",
-            user,
-            answer.question,
-            Reply(text, blocks, answer.lang, answer.status, fact),
-            started,
-        )
+        say = _by_respond(respond)
+        async with self._apologizing("share", user, "", say, _action_lang(action)):
+            answer = self._answer_from(action)
+            base = self.engine.base
+            blocks = [*render.to_blocks(answer, base), render.shared_by(user, answer.lang)]
+            text = render.fallback(render.to_text(answer, base))
+            await respond(
+                text=text, blocks=blocks, response_type="in_channel", replace_original=False
+            )
+            await respond(delete_original=True)
+            fact = answer.entry.id if answer.entry else None
+            _log_reply(
+                "share",
+                user,
+                answer.question,
+                Reply(text, blocks, answer.lang, answer.status, fact),
+                started,
+            )
 
     def _answer_from(self, action: dict[str, Any]) -> Answer:
         entry_id, lang, question = render.parse_action_value(str(action.get("value") or ""))
         lang = lang if lang in LANGS else self.settings.default_lang
         return self.engine.answer_fact(entry_id, lang, question)
+
+    # ------------------------------------------------------------ failures
+
+    @contextlib.asynccontextmanager
+    async def _apologizing(
+        self, via: str, user: str, question: str, say: Say | None, lang: str | None = None
+    ) -> AsyncIterator[None]:
+        """Run a listener's work; should it raise, log why and apologize to the user.
+
+        The apology goes where the answer would have gone (`say`), in the question's
+        language, else the user's (if already known), else MISSION_DEFAULT_LANG. If even
+        that fails, the failure is only logged.
+        """
+        try:
+            yield
+        except Exception as exc:
+            question = question[:LOG_QUESTION_CHARS]
+            self._log_failure(f"failed via={via} user={user} question={question!r}", exc)
+            if say is None:
+                return
+            try:
+                await say(APOLOGY[lang or self._apology_lang(user, question)])
+            except Exception as again:
+                self._log_failure(f"no apology either via={via} user={user}", again)
+
+    def _apology_lang(self, user: str, question: str) -> str:
+        """The question's language, else the user's known one, else the default; no call."""
+        lang = self.user_langs.get(user) or self.settings.default_lang
+        with contextlib.suppress(Exception):
+            lang = self.engine.language(question, lang)
+        return lang if lang in APOLOGY else self.settings.default_lang
+
+    def _log_failure(self, what: str, exc: BaseException) -> None:
+        """An error line with the traceback; the app's secrets are masked, should any appear."""
+        message = f"{what}\n{''.join(traceback.format_exception(exc)).rstrip()}"
+        for secret in self._secrets:
+            message = message.replace(secret, "[secret]")
+        log.error("%s", message)
 
 
 # ---------------------------------------------------------------- helpers
@@ -317,6 +406,35 @@ async def _post(client: AsyncWebClient, channel: Any, reply: Reply, thread_ts: A
         )
     except CALL_ERRORS as exc:
         log.warning("chat.postMessage to %s failed: %s", channel, _slack_error(exc))
+
+
+def _by_respond(respond: AsyncRespond) -> Say:
+    """Say something to a command's or button's user only, below the message."""
+
+    async def say(text: str) -> None:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
+    return say
+
+
+def _by_post(client: AsyncWebClient, channel: Any, thread_ts: Any) -> Say:
+    """Say something where a mention's or DM's answer would have been posted."""
+
+    async def say(text: str) -> None:
+        await client.chat_postMessage(
+            channel=str(channel), thread_ts=str(thread_ts) if thread_ts else None, text=text
+        )
+
+    return say
+
+
+def _action_lang(action: dict[str, Any]) -> str | None:
+    """The language a button's answer was in, when its value tells."""
+    with contextlib.suppress(Exception):
+        lang = render.parse_action_value(str(action.get("value") or ""))[1]
+        if lang in APOLOGY:
+            return lang
+    return None
 
 
 def _slack_error(exc: BaseException) -> str:
@@ -391,8 +509,8 @@ def serve(mode: str = "auto") -> int:
             )
             asyncio.run(socket_mode.run(app, settings.app_token))
         else:
-            log.info("HTTP on port %d, %d entries", settings.port, len(engine.base))
-            asyncio.run(http.run(app, port=settings.port))
+            log.info("HTTP mode, %d entries", len(engine.base))
+            asyncio.run(http.run(app, host=settings.host, port=settings.port))
     except KeyboardInterrupt:
         pass
     log.info("stopped")

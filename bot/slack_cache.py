@@ -36,9 +36,10 @@ class TTLCache(Generic[V]):
             return None
         return value
 
-    def set(self, key: str, value: V) -> None:
+    def set(self, key: str, value: V, ttl: float | None = None) -> None:
+        """Remember `value` for `ttl` seconds (the cache's own `ttl` unless given)."""
         self._items.pop(key, None)
-        self._items[key] = (self._clock() + self.ttl, value)
+        self._items[key] = (self._clock() + (self.ttl if ttl is None else ttl), value)
         while len(self._items) > self.maxsize:
             self._items.popitem(last=False)
 

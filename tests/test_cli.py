@@ -74,3 +74,38 @@ def test_chat_reads_questions_until_eof(base):
     )
     assert done.returncode == 0
     assert render.format_value(base.get("qpv_students"), "en", base) in done.stdout
+
+
+@pytest.mark.parametrize("question", ["help?", "Help!", "aidez-moi", "help me please", ""])
+def test_help_requests_get_help_in_json_too(capsys, question):
+    assert cli.main(["ask", "--json", question]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["help"] is True and reply["status"] == "unknown" and reply["fact"] is None
+    assert reply["text"] == render.help_text(reply["lang"])
+    assert reply["lang"] == ("fr" if question == "aidez-moi" else "en")
+
+
+def test_a_question_about_help_is_a_question(capsys):
+    assert cli.main(["ask", "--json", "help with QPV"]) == 0
+    assert json.loads(capsys.readouterr().out)["help"] is False
+
+
+def test_batch_mode_survives_bad_bytes_and_a_closed_reader():
+    done = subprocess.run(
+        [*CMD, "ask", "--json"], input=b"QPV \xff\xfe students\n", capture_output=True, timeout=60
+    )
+    assert done.returncode == 0
+    assert json.loads(done.stdout.decode("utf-8"))["question"] == "QPV \ufffd\ufffd students"
+    proc = subprocess.Popen(
+        [*CMD, "ask", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin and proc.stdout and proc.stderr
+    proc.stdin.write(b"how many QPV students?\n" * 3000)
+    proc.stdin.close()
+    proc.stdout.read(10)
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert b"Traceback" not in proc.stderr.read()

@@ -780,3 +780,40 @@ def test_facts_json_is_one_list_of_entries(tmp_path, capsys, clean_env):
     assert "Étudiants" in out
     assert by_id["free_users_monthly"]["source"]["page"] == 17
     assert by_id["women_share"]["source"]["page"] == 8
+
+
+def test_a_key_written_twice_is_reported_not_silently_overwritten(tmp_path):
+    first = line_of(KEY_FIGURES, "    value: 4373")
+    text = replace_once(KEY_FIGURES, "    value: 4373\n", "    value: 4373\n    value: 4374\n")
+    assert problems_of(tmp_path, {KF: text, GL: GLOSSARY}) == [
+        f"key_figures.yaml:{first + 1}: job_placements: value: "
+        f"duplicate key (first at line {first})"
+    ]
+
+
+def test_a_synonym_with_no_letter_is_refused(tmp_path):
+    folder = make_base(tmp_path, {KF: KEY_FIGURES, GL: GLOSSARY})
+    vocab = folder / "vocabulary.yaml"
+    text = vocab.read_text(encoding="utf-8").replace(
+        "synonyms:\n", 'synonyms:\n  - ["€", zorglub]\n', 1
+    )
+    vocab.write_text(text, encoding="utf-8")
+    line = line_of(text, '- ["€", zorglub]')
+    with pytest.raises(KnowledgeError) as exc:
+        knowledge.load(folder)
+    assert exc.value.problems == [
+        f"vocabulary.yaml:{line}: synonyms #1: -: '€' holds no letter or digit"
+    ]
+
+
+def test_a_vocabulary_section_of_the_wrong_shape_is_reported(tmp_path):
+    folder = make_base(tmp_path, {KF: KEY_FIGURES, GL: GLOSSARY})
+    vocab = folder / "vocabulary.yaml"
+    text = vocab.read_text(encoding="utf-8").replace(
+        "units:\n", "units: [students]\nold_units:\n", 1
+    )
+    vocab.write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeError) as exc:
+        knowledge.load(folder)
+    line = line_of(text, "units: [students]")
+    assert f"vocabulary.yaml:{line}: -: units: must be a mapping, not a list" in exc.value.problems

@@ -1,17 +1,29 @@
 """HTTP transport: an aiohttp server taking Slack's requests at /slack/events, with /healthz.
 
 Commands, events and interactions all arrive signed at `/slack/events`; Bolt verifies
-them (401 otherwise) and answers within Slack's 3 seconds. Nothing is kept between
-requests here, so a Procfile platform can run several processes side by side.
+them (401 otherwise) and answers within Slack's 3 seconds. The transport itself keeps
+nothing between requests; the app does keep two per-process memories (the events it
+handled and the users' languages, see `bot.slack_app.MissionBot`). A Procfile platform
+can still run several processes side by side: each keeps its own, and an event retry
+reaching another process is skipped only when Slack marks it as a retry after an
+`http_timeout`.
+
+Unsigned requests get 401, except Slack's `ssl_check=1` probe of a slash command's URL,
+which Bolt answers 200 before any signature check; it calls nothing and runs no listener.
 """
 
 from __future__ import annotations
+
+import logging
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.adapter import drain, until_stopped
+from bot.config import DEFAULT_HOST, DEFAULT_PORT
+
+log = logging.getLogger("bot.slack")
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -34,7 +46,9 @@ def web_app(bolt_app: AsyncApp) -> web.Application:
     return app
 
 
-async def start(bolt_app: AsyncApp, host: str = "0.0.0.0", port: int = 3000) -> web.AppRunner:
+async def start(
+    bolt_app: AsyncApp, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
+) -> web.AppRunner:
     """Serve in the background; port 0 picks a free one (see `bound_port`)."""
     runner = web.AppRunner(web_app(bolt_app))
     await runner.setup()
@@ -47,9 +61,10 @@ def bound_port(runner: web.AppRunner) -> int:
     return int(runner.addresses[0][1])
 
 
-async def run(bolt_app: AsyncApp, host: str = "0.0.0.0", port: int = 3000) -> None:
+async def run(bolt_app: AsyncApp, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
     """Serve until SIGINT or SIGTERM, then let replies in progress finish."""
     runner = await start(bolt_app, host, port)
+    log.info("HTTP listening on %s port %d", host, bound_port(runner))
     try:
         await until_stopped()
     finally:
