@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -26,14 +27,23 @@ import aiohttp
 import pytest
 import yaml
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_stub import BOT_ID, BOT_USER, TEAM, Call, SlackStub
 
 from bot import cli, render
 from bot.adapter import drain, http, socket_mode
 from bot.answers import Answer, Engine
-from bot.config import ConfigError, slack_settings
+from bot.config import ConfigError, SlackSettings, slack_settings
 from bot.knowledge import FactBase
-from bot.slack_app import build_app, serve
+from bot.slack_app import (
+    APOLOGY,
+    LOCALE_RETRY_SECONDS,
+    LOCALE_TTL_SECONDS,
+    MissionBot,
+    build_app,
+    serve,
+)
+from bot.slack_cache import TTLCache
 
 BOT_TOKEN = "xoxb-1111-2222-testtoken"
 APP_TOKEN = "xapp-1-A111-3333-testapptoken"
@@ -72,7 +82,9 @@ class Bot:
             text = await r.text()
         return r.status, text, time.perf_counter() - started
 
-    def command_body(self, text: str, key: str, user: str = "U0ASKER") -> str:
+    def command_body(
+        self, text: str, key: str, user: str = "U0ASKER", response_url: str | None = None
+    ) -> str:
         return urlencode(
             {
                 "token": "deprecated-verification-token",
@@ -86,15 +98,20 @@ class Bot:
                 "text": text,
                 "api_app_id": "A0MISSION",
                 "is_enterprise_install": "false",
-                "response_url": self.slack.response_url(key),
+                "response_url": response_url or self.slack.response_url(key),
                 "trigger_id": "1.2.3",
             }
         )
 
     async def command(
-        self, text: str, key: str, user: str = "U0ASKER", **sign: Any
+        self,
+        text: str,
+        key: str,
+        user: str = "U0ASKER",
+        response_url: str | None = None,
+        **sign: Any,
     ) -> tuple[int, str, float]:
-        body = self.command_body(text, key, user)
+        body = self.command_body(text, key, user, response_url)
         return await self.post(body, "application/x-www-form-urlencoded", self.signed(body, **sign))
 
     async def event(
@@ -433,6 +450,131 @@ async def test_the_messages_tab_publishes_nothing(bot: Bot, slack: SlackStub):
     assert len(slack.of("views.publish")) == 1
 
 
+# ---------------------------------------------------------------- the user's language
+
+
+class UsersInfo:
+    """A stand-in Web API client for `MissionBot.user_lang`: counts users.info calls,
+    fails the next `failures` of them with `error`, and holds them while `gate` is closed."""
+
+    def __init__(self, locale: str = "fr-FR") -> None:
+        self.locale = locale
+        self.calls = 0
+        self.failures = 0
+        self.error: BaseException = RuntimeError("unset")
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def users_info(self, user: str, include_locale: bool) -> dict[str, Any]:
+        self.calls += 1
+        await self.gate.wait()
+        if self.failures:
+            self.failures -= 1
+            raise self.error
+        return {"ok": True, "user": {"id": user, "locale": self.locale}}
+
+
+def mission_bot(engine: Engine, now: list[float]) -> MissionBot:
+    bot = MissionBot(engine, SlackSettings(bot_token=BOT_TOKEN, signing_secret=SECRET))
+    bot.user_langs = TTLCache(100, LOCALE_TTL_SECONDS, clock=lambda: now[0])
+    return bot
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        SlackApiError("ratelimited", {"ok": False, "error": "ratelimited"}),
+        aiohttp.ClientConnectionError("network down"),
+        TimeoutError(),
+    ],
+    ids=["ratelimited", "network", "timeout"],
+)
+async def test_a_failed_locale_lookup_is_not_remembered_for_hours(engine, error):
+    now = [0.0]
+    bot = mission_bot(engine, now)
+    client = UsersInfo("fr-FR")
+    client.failures, client.error = 1, error
+    assert await bot.user_lang("U0FR", client) == "en"  # the default, for now
+    now[0] = LOCALE_RETRY_SECONDS / 2
+    assert await bot.user_lang("U0FR", client) == "en"
+    assert client.calls == 1  # not asked again at once
+    now[0] = LOCALE_RETRY_SECONDS + 1
+    assert await bot.user_lang("U0FR", client) == "fr"  # asked again, and this time known
+    assert client.calls == 2
+    now[0] += LOCALE_TTL_SECONDS - 60
+    assert await bot.user_lang("U0FR", client) == "fr"
+    assert client.calls == 2  # a success is remembered for hours
+
+
+async def test_concurrent_events_of_one_user_make_one_users_info_call(engine):
+    bot = mission_bot(engine, [0.0])
+    client = UsersInfo("fr-FR")
+    client.gate.clear()
+    same = [asyncio.create_task(bot.user_lang("U0FR", client)) for _ in range(5)]
+    other = asyncio.create_task(bot.user_lang("U0OTHER", client))
+    await asyncio.sleep(0.05)  # every task is waiting for users.info now
+    same[0].cancel()  # one event given up does not cancel the others' lookup
+    client.gate.set()
+    assert await asyncio.gather(*same[1:], other) == ["fr"] * 5
+    assert client.calls == 2  # one per user
+    assert bot.lang_lookups == {}  # nothing left behind
+    assert await bot.user_lang("U0FR", client) == "fr" and client.calls == 2
+
+
+# ---------------------------------------------------------------- failures
+
+
+def raise_boom(*_args: Any, **_kwargs: Any) -> Answer:
+    raise RuntimeError("the engine broke")
+
+
+async def test_a_failing_answer_gets_an_apology_in_the_users_language(
+    bot: Bot, slack: SlackStub, monkeypatch, caplog
+):
+    monkeypatch.setattr(Engine, "ask", raise_boom)
+    monkeypatch.setattr(Engine, "answer_fact", raise_boom)
+    await bot.command(QPV_FR, "oops")
+    await bot.event(mention(QPV_EN, "1700000900.000900"), "EvOops")
+    await bot.event(direct_message(QPV_FR, "1700000950.000950"), "EvOopsDM")
+    await bot.click(
+        {"action_id": "mission_share", "value": render.action_value("qpv_students", "fr", QPV_FR)},
+        "oops-click",
+    )
+    [reply] = await slack.wait_for("response_url", where=lambda c: c.key == "oops")
+    assert reply.args["text"] == APOLOGY["fr"]
+    assert reply.args["response_type"] == "ephemeral"
+    [click] = await slack.wait_for("response_url", where=lambda c: c.key == "oops-click")
+    assert click.args["text"] == APOLOGY["fr"]
+    posts = await slack.wait_for("chat.postMessage", count=2)
+    assert await drain(bot.app)
+    by_channel = {p.args["channel"]: p.args for p in posts}
+    assert by_channel["C0GENERAL"]["text"] == APOLOGY["en"]
+    assert by_channel["C0GENERAL"]["thread_ts"] == "1700000900.000900"
+    assert by_channel["D0ASKER"]["text"] == APOLOGY["fr"]
+    failures = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    for via in ("command", "mention", "dm", "share"):
+        [line] = [m for m in failures if f"failed via={via} " in m]
+        assert "Traceback" in line and "the engine broke" in line
+    for secret in (BOT_TOKEN, SECRET):
+        assert secret not in caplog.text
+
+
+async def test_when_even_the_apology_fails_it_is_only_logged(bot: Bot, slack: SlackStub, caplog):
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/response/nowhere"
+        status, _, _ = await bot.command(QPV_EN, "nowhere", response_url=nowhere)
+        assert status == 200
+        assert await drain(bot.app)
+    failures = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    [failed] = [m for m in failures if "failed via=command" in m]
+    [again] = [m for m in failures if "no apology either via=command" in m]
+    assert "Traceback" in failed and "Traceback" in again
+    assert not slack.of("response_url") and not slack.of("chat.postMessage")
+    for secret in (BOT_TOKEN, SECRET):
+        assert secret not in caplog.text
+
+
 # ---------------------------------------------------------------- safety
 
 
@@ -460,6 +602,15 @@ async def test_unsigned_requests_get_401_and_cause_no_call(bot: Bot, slack: Slac
     assert await drain(bot.app)
     assert {c.key for c in slack.of("response_url")} == {"genuine"}
     assert not slack.of("chat.postMessage")
+
+
+async def test_slacks_ssl_check_gets_200_and_calls_nothing(bot: Bot, slack: SlackStub):
+    # Slack probes a slash command's URL unsigned; Bolt answers before checking signatures
+    body = urlencode({"ssl_check": "1", "token": "deprecated-verification-token"})
+    status, _, _ = await bot.post(body, "application/x-www-form-urlencoded")
+    assert status == 200
+    assert await drain(bot.app)
+    assert slack.calls == []  # no Web API call, no response_url, no listener ran
 
 
 async def test_a_retried_event_gets_one_reply(bot: Bot, slack: SlackStub):
@@ -574,6 +725,50 @@ async def test_socket_mode_acknowledges_on_the_socket_and_answers(slack: SlackSt
         await drain(app)
 
 
+async def test_socket_mode_skips_a_retry_after_a_timeout(slack: SlackStub, engine):
+    app = build_app(
+        engine, slack_settings({**settings_env(slack), "SLACK_APP_TOKEN": APP_TOKEN}, env_file=None)
+    )
+    handler = socket_mode.handler(app, APP_TOKEN)
+    await handler.connect_async()
+
+    def envelope(envelope_id: str, event_id: str, event: dict[str, Any], **retry: Any) -> dict:
+        payload = {
+            "team_id": TEAM,
+            "api_app_id": "A0MISSION",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        }
+        return {
+            "envelope_id": envelope_id,
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "payload": payload,
+            "retry_attempt": 0,
+            "retry_reason": "",
+            **retry,
+        }
+
+    try:
+        ws = await slack.wait_for_socket()
+        # the first delivery went to another connection: here, only the retry arrives
+        retried = mention(QPV_EN, "1700001000.001000")
+        await ws.send_json(
+            envelope("env-r", "EvSockRetry", retried, retry_attempt=1, retry_reason="http_timeout")
+        )
+        await ws.send_json(envelope("env-n", "EvSockNext", mention("help", "1700001100.001100")))
+        await slack.wait_for("socket_ack", count=2)
+        await slack.wait_for("chat.postMessage")
+        assert await drain(app)
+        assert [p.args["thread_ts"] for p in slack.of("chat.postMessage")] == ["1700001100.001100"]
+    finally:
+        await handler.close_async()
+        await drain(app)
+
+
 # ---------------------------------------------------------------- configuration
 
 
@@ -588,6 +783,7 @@ async def test_socket_mode_acknowledges_on_the_socket_and_answers(slack: SlackSt
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({"PORT": "eighty"}, "PORT"),
         ({"PORT": "70000"}, "PORT"),
+        ({"HOST": "not a host"}, "HOST"),
         ({"MISSION_DEFAULT_LANG": "de"}, "MISSION_DEFAULT_LANG"),
     ],
 )
@@ -601,6 +797,13 @@ def test_config_errors_name_the_variable(change, variable):
         slack_settings(env, env_file=None)
     assert variable in str(error.value) and "mission-bot ask" in str(error.value)
     assert BOT_TOKEN not in str(error.value) and SECRET not in str(error.value)
+
+
+def test_host_defaults_to_every_interface_and_can_be_loopback():
+    env = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET}
+    assert slack_settings(env, env_file=None).host == "0.0.0.0"
+    local = slack_settings({**env, "HOST": "127.0.0.1", "PORT": "0"}, env_file=None)
+    assert local.host == "127.0.0.1" and local.port == 0
 
 
 def test_config_reads_a_dotenv_file_and_the_environment_wins(tmp_path):
@@ -627,10 +830,8 @@ def test_serve_stops_with_a_message_naming_the_missing_variable(monkeypatch, tmp
 
 
 async def test_mission_bot_serve_runs_http_until_sigterm(slack: SlackStub, tmp_path):
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
-    env = {**os.environ, **settings_env(slack), "PORT": str(port)}
+    # loopback only, on a port the process picks itself and logs
+    env = {**os.environ, **settings_env(slack), "HOST": "127.0.0.1", "PORT": "0"}
     env.pop("SLACK_APP_TOKEN", None)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -642,19 +843,21 @@ async def test_mission_bot_serve_runs_http_until_sigterm(slack: SlackStub, tmp_p
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
+    assert proc.stderr is not None
+    early: list[str] = []
     try:
-        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:  # the process is starting: read its log until it says where it listens
+            line = await asyncio.wait_for(proc.stderr.readline(), deadline - time.monotonic())
+            assert line, f"serve exited early: {''.join(early)}"
+            early.append(line.decode())
+            if found := re.search(r"HTTP listening on (\S+) port (\d+)", early[-1]):
+                break
+        assert found[1] == "127.0.0.1"
+        url = f"http://127.0.0.1:{found[2]}"
         async with aiohttp.ClientSession() as session:
-            deadline = time.monotonic() + 30
-            while True:  # the process is starting: poll its health check
-                try:
-                    async with session.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    if proc.returncode is not None or time.monotonic() > deadline:
-                        raise
-                    await asyncio.sleep(0.05)
+            async with session.get(f"{url}/healthz") as response:
+                assert response.status == 200
             sender = Bot(session, url, slack, None)  # type: ignore[arg-type]
             status, _, _ = await sender.command(QPV_EN, "proc")
             assert status == 200
@@ -663,7 +866,7 @@ async def test_mission_bot_serve_runs_http_until_sigterm(slack: SlackStub, tmp_p
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0
-    log = err.decode()
+    log = "".join(early) + err.decode()
     assert "via=command" in log and BOT_TOKEN not in log and SECRET not in log
 
 
@@ -673,13 +876,12 @@ def test_the_manifest_declares_what_the_app_uses():
     )
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/mission" and command["usage_hint"]
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
+    # exactly what is used: no im:read / im:write (the bot never opens or lists DMs)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands",
         "chat:write",
         "app_mentions:read",
         "im:history",
-        "im:read",
-        "im:write",
         "users:read",
     }
     settings = manifest["settings"]
