@@ -41,6 +41,7 @@ class Answer:
             "intents": list(self.intents),
             "score": round(self.score, 3) if self.score is not None else None,
             "truncated": self.truncated,
+            "reason": self.reason,
         }
 
 

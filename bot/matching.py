@@ -27,6 +27,8 @@ MAX_CHARS = 1000  # a longer question is read up to here
 FIGURE_KINDS = ("figure",)
 HAS_FIGURES = ("category", "lever")
 _YEAR = re.compile(r"^(19|20)\d\d$")
+# a year as written in a question: not part of a bigger number ("2,016 students")
+_YEAR_IN_TEXT = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d]|[.,]\d)")
 
 # Scoring weights and thresholds. They are about the shape of a match (how much of
 # the question an entry explains), not about any particular question.
@@ -233,7 +235,7 @@ class Index:
             )
         pairs = self.read(text)
         canon = [word for word, _ in pairs]
-        years = tuple(dict.fromkeys(t for t in tokens(text) if _YEAR.match(t)))
+        years = tuple(dict.fromkeys(_YEAR_IN_TEXT.findall(text)))
         grams = {
             tuple(canon[i : i + n])
             for n in range(1, self._max_cue + 1)
