@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from test_completeness import REPORT_DIR, REPORTS, key, numbers_in
+from test_knowledge import REQUIRED_KEYS as CONTRACT_KEYS
 
 from bot import cli, knowledge
 from bot.knowledge import LANGS, Range
@@ -18,20 +19,6 @@ from bot.knowledge import LANGS, Range
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 # Values the report writes in words, not digits.
 IN_WORDS = {"unique_visitors_monthly": "'two million' / 'deux millions' unique visitors"}
-CONTRACT_KEYS = {
-    "id",
-    "kind",
-    "value",
-    "unit",
-    "period",
-    "label",
-    "definition",
-    "caveat",
-    "aliases",
-    "note",
-    "availability",
-    "source",
-}
 
 
 @pytest.fixture(scope="module")
