@@ -68,7 +68,6 @@ class Engine:
         self.detector = LanguageDetector(function_words, corpus)
         cues = vocab.intents.get("help", {})
         self._help_words = {t for lang in LANGS for cue in cues.get(lang, ()) for t in tokens(cue)}
-        self._stop = {t for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)}
 
     def language(self, text: str, default: str = "en") -> str:
         return self.detector.detect(text, default)
@@ -78,7 +77,7 @@ class Engine:
         ("help?", "aidez-moi", "help me please"). "help with QPV" is a question."""
         words = set(tokens(text)) - {"%"}
         return not words or (
-            bool(words & self._help_words) and words <= self._help_words | self._stop
+            bool(words & self._help_words) and words <= self._help_words | self.index.stop_words
         )
 
     def ask(self, question: str, lang: str | None = None, default_lang: str = "en") -> Answer:

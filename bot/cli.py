@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TextIO
 
 from bot import knowledge, render
@@ -15,18 +16,12 @@ from bot.answers import Engine
 from bot.config import ConfigError, settings
 
 
-def load_engine(directory: str | None = None) -> Engine:
+def load_engine(directory: str | Path) -> Engine:
     """The engine over a validated fact base, or exit 2 listing every problem."""
     try:
-        folder = directory or settings().knowledge_dir
-        return Engine(knowledge.load(folder))
+        return Engine(knowledge.load(directory))
     except knowledge.KnowledgeError as exc:
-        print("The fact base is invalid; nothing was loaded:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except ConfigError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
         raise SystemExit(2) from None
 
 
@@ -114,14 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from bot.slack_app import serve
 
-        return serve(args.mode)
+        return serve(args.mode, args.knowledge)
 
     try:
-        default = settings().default_lang
+        config = settings()
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    engine = load_engine(args.knowledge)
+    default = config.default_lang
+    engine = load_engine(args.knowledge or config.knowledge_dir)
     if args.command == "check":
         summary = engine.base.summary()
         width = max(len(f) for f in summary)

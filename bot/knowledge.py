@@ -195,6 +195,11 @@ class KnowledgeError(Exception):
         self.problems = problems
         super().__init__("\n".join(problems))
 
+    def report(self) -> str:
+        """What a command prints before refusing to start."""
+        lines = "".join(f"\n  {problem}" for problem in self.problems)
+        return f"The fact base is invalid; nothing was loaded:{lines}"
+
 
 # ---------------------------------------------------------------- parsing
 

@@ -84,7 +84,9 @@ class Index:
     def __init__(self, base: FactBase) -> None:
         self.base = base
         vocab = base.vocabulary
-        self._stop = {t for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)}
+        self.stop_words = frozenset(
+            t for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)
+        )
         self._synonyms: dict[tuple[str, ...], str] = {}
         for group in vocab.synonyms:
             canonical = "_".join(stem(t) for t in tokens(group[0]))
@@ -113,12 +115,7 @@ class Index:
         n = len(self._docs)
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self._unknown_weight = max(self._idf.values(), default=1.0)
-        primary_words = {t for doc in self._docs for t in doc.primary}
-        self._topic_words = frozenset(primary_words)
-        # a word found only in definitions says less about what is asked than a topic word
-        self._weights = {
-            t: w if t in primary_words else w * DEFINITION_WEIGHT for t, w in self._idf.items()
-        }
+        self._topic_words = frozenset(t for doc in self._docs for t in doc.primary)
         # postings: word -> entries (topic words, definition words) and -> (entry, phrase)
         self._primary_postings: dict[str, list[int]] = defaultdict(list)
         self._secondary_postings: dict[str, list[int]] = defaultdict(list)
@@ -137,7 +134,6 @@ class Index:
         self._numbers = frozenset(t for t in self._idf if t[0].isdigit())
         self.known_years = frozenset(y for doc in self._docs for y in doc.years)
         self._latest = {doc.entry.id: max(map(int, doc.years), default=0) for doc in self._docs}
-        self._related = {e.id: set(e.related) for e in base}
         self._docs_by_id = {doc.entry.id: doc for doc in self._docs}
         self.correct = lru_cache(maxsize=4096)(self._correct)
 
@@ -154,7 +150,7 @@ class Index:
         out: list[tuple[str, bool]] = []
         i = 0
         while i < len(toks):
-            stop = raw[i] in self._stop
+            stop = raw[i] in self.stop_words
             for size in range(min(self._max_ngram, len(toks) - i), 1 if stop else 0, -1):
                 canonical = self._synonyms.get(tuple(toks[i : i + size]))
                 if canonical is not None:
@@ -253,14 +249,18 @@ class Index:
     # ------------------------------------------------------------ scoring
 
     def _weight(self, token: str, query: Query) -> float:
-        # A word the fact base never uses counts fully in a short question ("capital of
-        # France"); in a long, chatty one ("I'm preparing a deck for the board...") such
-        # words are mostly chatter, so their weight is shared out.
-        chatter = min(1.0, CHATTER_WORDS / len(query.content))
+        """How much a question word counts: its rarity if it names a topic (a label or
+        alias word). A word found only in definitions counts less, and one the fact base
+        never uses counts fully in a short question ("capital of France"); in a long,
+        chatty one ("I'm preparing a deck for the board...") such words are mostly
+        chatter, so their weight is shared out."""
         if token in self._topic_words:
             weight = self._idf[token]
         else:
-            weight = self._weights.get(token, self._unknown_weight) * chatter
+            weight = (
+                self._idf[token] * DEFINITION_WEIGHT if token in self._idf else self._unknown_weight
+            )
+            weight *= min(1.0, CHATTER_WORDS / len(query.content))
         return weight * CUE_WEIGHT if token in query.cues else weight
 
     def _rank(self, query: Query) -> list[Candidate]:
@@ -379,4 +379,4 @@ class Index:
         return bool(query.years and dated and not dated & set(query.years))
 
     def _linked(self, a: Entry, b: Entry) -> bool:
-        return b.id in self._related[a.id] or a.id in self._related[b.id]
+        return b.id in a.related or a.id in b.related

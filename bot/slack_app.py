@@ -482,7 +482,7 @@ def build_app(
     return app
 
 
-def serve(mode: str = "auto") -> int:
+def serve(mode: str = "auto", knowledge_dir: str | None = None) -> int:
     """`mission-bot serve`: Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT. Exit code."""
     try:
         settings = slack_settings(mode=mode)
@@ -490,11 +490,9 @@ def serve(mode: str = "auto") -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     try:
-        engine = Engine(knowledge.load(settings.knowledge_dir))
+        engine = Engine(knowledge.load(knowledge_dir or settings.knowledge_dir))
     except knowledge.KnowledgeError as exc:
-        print("The fact base is invalid; the bot cannot start:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
         return 2
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
