@@ -2,8 +2,10 @@
 
 `Engine` ties the pieces of the core together: it detects the reply's language,
 asks the index for a match, and turns the match into an `Answer` holding the chosen
-entry, the entries to show beside it, the alternatives of an ambiguous question, and
-whether the question was cut. It knows nothing about text layout or Slack.
+entry, the entries to show beside it, its confidence band ("sure" or "plausible"), the
+other readings offered with a plausible answer (or the closest topics named when the
+report doesn't answer), and whether the question was cut. It knows nothing about text
+layout or Slack.
 """
 
 from __future__ import annotations
@@ -11,16 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.abstention import Model
 from bot.knowledge import LANGS, Entry, FactBase
 from bot.language import LanguageDetector, tokens
-from bot.matching import HAS_FIGURES, MAX_CHARS, Index, Match
+from bot.matching import HAS_FIGURES, MAX_CHARS, WHOLE_KINDS, Index, Match
+
+
+# a declined question names its two closest entries when it is at least this likely to be
+# about the report (a near miss), never for one plainly about something else
+NEAR_SCOPE = 0.3
 
 
 @dataclass(frozen=True)
 class Answer:
     question: str
     lang: str
-    status: str  # "answer" | "ambiguous" | "unknown"
+    status: str  # "answer" | "unknown"
     entry: Entry | None = None
     related: tuple[Entry, ...] = ()
     alternatives: tuple[Entry, ...] = ()
@@ -29,6 +37,7 @@ class Answer:
     score: float | None = None
     reason: str = ""
     details: tuple[Entry, ...] = field(default=())
+    confidence: str = ""  # "sure" | "plausible" for an answer
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,15 +51,16 @@ class Answer:
             "score": round(self.score, 3) if self.score is not None else None,
             "truncated": self.truncated,
             "reason": self.reason,
+            "confidence": self.confidence or None,
         }
 
 
 class Engine:
     """The question engine over one validated fact base."""
 
-    def __init__(self, base: FactBase) -> None:
+    def __init__(self, base: FactBase, model: Model | None = None) -> None:
         self.base = base
-        self.index = Index(base)
+        self.index = Index(base, model)
         vocab = base.vocabulary
         function_words = {
             lang: [
@@ -65,6 +75,9 @@ class Engine:
                 for text in (entry.label, entry.definition, entry.caveat, entry.scope):
                     if text is not None:
                         corpus[lang].append(text.get(lang))
+                corpus[lang].extend(entry.examples.get(lang, ()))
+        for lang in LANGS:
+            corpus[lang].extend(base.out_of_scope.get(lang, ()))
         self.detector = LanguageDetector(function_words, corpus)
         cues = vocab.intents.get("help", {})
         self._help_words = {t for lang in LANGS for cue in cues.get(lang, ()) for t in tokens(cue)}
@@ -92,26 +105,23 @@ class Engine:
         entry = self.base.by_id.get(entry_id)
         if entry is None:
             return Answer(question, lang, "unknown", reason=f"no entry {entry_id}")
-        return self._for_entry(question or entry.label.get(lang), lang, entry, ())
+        return self._for_entry(question or entry.label.get(lang), lang, entry, (), None)
 
     def _answer(self, question: str, lang: str, match: Match) -> Answer:
         query = match.query
-        common = {
+        common: dict[str, Any] = {
             "truncated": query.truncated,
             "intents": tuple(sorted(query.intents)),
             "reason": match.reason,
         }
         if match.status == "unknown" or match.best is None:
-            return Answer(question, lang, "unknown", **common)
-        if match.status == "ambiguous":
-            return Answer(
-                question,
-                lang,
-                "ambiguous",
-                alternatives=tuple(c.entry for c in match.candidates),
-                score=match.best.score,
-                **common,
-            )
+            # the closest topics are named only for a near miss
+            near = tuple(c.entry for c in match.candidates[:2]) if match.scope >= NEAR_SCOPE else ()
+            return Answer(question, lang, "unknown", alternatives=near, **common)
+        common["score"] = match.best.score
+        common["confidence"] = match.band
+        if match.band == "plausible":
+            common["alternatives"] = tuple(self.index.alternatives(match))
         entry = match.best.entry
         wants_whole = bool({"lever", "category", "definition"} & query.intents)
         if entry.kind in HAS_FIGURES and not wants_whole:
@@ -120,16 +130,13 @@ class Engine:
             if figures:
                 main = _main_figure(figures, query.intents)
                 if self.index.wrong_year(main, query):
-                    return Answer(
-                        question, lang, "unknown", **{**common, "reason": "not for that year"}
-                    )
+                    common["reason"] = "not for that year"
+                    return Answer(question, lang, "unknown", **common)
                 others = [e for e in self.base.related(main) if e is not entry]
                 siblings = [f for f in figures if f is not main]
                 mentions = tuple(dict.fromkeys([*siblings, *others]))
-                return Answer(
-                    question, lang, "answer", main, mentions[:4], score=match.best.score, **common
-                )
-        return self._for_entry(question, lang, entry, query.intents, match.best.score, common)
+                return Answer(question, lang, "answer", main, mentions[:4], **common)
+        return self._for_entry(question, lang, entry, query.intents, common)
 
     def _for_entry(
         self,
@@ -137,25 +144,17 @@ class Engine:
         lang: str,
         entry: Entry,
         intents: frozenset[str] | tuple[str, ...],
-        score: float | None = None,
         common: dict[str, Any] | None = None,
     ) -> Answer:
         related = tuple(self.base.related(entry))
         details: tuple[Entry, ...] = ()
-        if entry.kind in HAS_FIGURES:
+        if entry.kind in WHOLE_KINDS:
+            details, related = related, ()
+        elif entry.kind in HAS_FIGURES:
             details = tuple(e for e in related if e.is_figure)
             related = tuple(e for e in related if not e.is_figure)
         extra = common or {"intents": tuple(sorted(intents))}
-        return Answer(
-            question,
-            lang,
-            "answer",
-            entry,
-            related[:4],
-            score=score,
-            details=details,
-            **extra,
-        )
+        return Answer(question, lang, "answer", entry, related[:4], details=details, **extra)
 
 
 def _main_figure(figures: list[Entry], intents: frozenset[str]) -> Entry:

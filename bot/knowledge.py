@@ -5,10 +5,14 @@ with the YAML safe loader, checks every entry, and either returns a complete
 `FactBase` or raises `KnowledgeError` listing every problem as
 `file:line: entry id: field: what is wrong`. Nothing half-loaded ever escapes.
 
-Two kinds of files live in the folder:
+Three kinds of files live in the folder:
 - fact files, with a `section`, a `page` and a list of `entries`;
 - `vocabulary.yaml`, with the units, the availability levels and the synonyms
-  (the words the matcher treats as one), so staff extend them without code.
+  (the words the matcher treats as one), so staff extend them without code;
+- the question bank, `questions/*.yaml`: example questions per entry id
+  (`id: {en: [...], fr: [...]}`), and under `out_of_scope` questions the report does
+  not answer. The matcher learns from both. An entry may also carry its own
+  `examples: {en: [...], fr: [...]}`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +37,12 @@ KINDS: tuple[str, ...] = (
     "lever",
     "commitment",
     "recommendation",
+    "overview",
 )
 QUALIFIERS: tuple[str, ...] = ("exact", "more_than", "at_least", "about", "almost")
 VOCABULARY_FILE = "vocabulary.yaml"
+QUESTIONS_DIR = "questions"
+OUT_OF_SCOPE = "out_of_scope"  # the bank's key for questions the report does not answer
 # A checkout (or an editable install) reads knowledge/ beside bot/; an installed wheel
 # carries the same files as bot/knowledge_files.
 _CHECKOUT_DIR = Path(__file__).resolve().parent.parent / "knowledge"
@@ -104,6 +111,7 @@ class Entry:
     availability: str | None = None
     note: Text | None = None
     related: tuple[str, ...] = ()
+    examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def is_figure(self) -> bool:
@@ -134,6 +142,7 @@ class Entry:
             "note": self.note.as_dict() if self.note else None,
             "availability": self.availability,
             "related": list(self.related),
+            "examples": {lang: list(self.examples.get(lang, ())) for lang in LANGS},
             "source": self.source.as_dict(),
             "file": self.file,
         }
@@ -163,6 +172,7 @@ class FactBase:
     entries: tuple[Entry, ...]
     vocabulary: Vocabulary
     by_id: dict[str, Entry] = field(repr=False)
+    out_of_scope: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
@@ -216,8 +226,8 @@ class _Doc:
     node: yaml.Node | None
 
 
-def _parse(path: Path, problems: list[str]) -> _Doc | None:
-    name = path.name
+def _parse(path: Path, problems: list[str], name: str | None = None) -> _Doc | None:
+    name = name or path.name
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -350,6 +360,7 @@ _ENTRY_FIELDS = {
     "note",
     "related",
     "source",
+    "examples",
 }
 
 
@@ -445,6 +456,8 @@ def _entry(
                 continue
             aliases[lang] = tuple(str(i).strip() for i in items)
 
+    examples = _question_lists(raw.get("examples"), check, "examples")
+
     related = raw.get("related", [])
     if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
         check.fail("related", "must be a list of entry ids")
@@ -478,7 +491,55 @@ def _entry(
         availability=availability,
         note=text_fields["note"],
         related=tuple(related),
+        examples=examples,
     )
+
+
+def _question_lists(raw: Any, check: _Checker, fld: str) -> dict[str, tuple[str, ...]]:
+    """`{en: [...], fr: [...]}` of questions (either list may be left out)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        check.fail(fld, "must have an en and/or a fr list of questions")
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for key in raw:
+        if key not in LANGS:
+            check.fail(f"{fld}.{key}", "unknown language (use en and fr)")
+    for lang in LANGS:
+        items = raw.get(lang)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            check.fail(f"{fld}.{lang}", "must be a list of questions")
+            continue
+        bad = [i for i in items if not isinstance(i, str) or not tokens(i)]
+        if bad:
+            check.fail(f"{fld}.{lang}", f"not a question: {bad[0]!r}")
+            continue
+        out[lang] = tuple(" ".join(i.split()) for i in items)
+    return out
+
+
+def _bank_file(
+    doc: _Doc, known: Mapping[str, Any], problems: list[str]
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """One file of the question bank: entry id (or `out_of_scope`) -> questions per language."""
+    name = doc.name
+    if not isinstance(doc.data, Mapping):
+        problems.append(f"{name}:1: -: -: must map entry ids to {{en: [...], fr: [...]}}")
+        return {}
+    lines = _key_lines(doc.node)
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for key, raw in doc.data.items():
+        line = lines.get(str(key), 1)
+        label = str(key)
+        check = _Checker(name, label, line, {}, problems)
+        if not isinstance(key, str) or (key != OUT_OF_SCOPE and key not in known):
+            check.fail("id", f"unknown entry id {key!r}")
+            continue
+        out[key] = _question_lists(raw, check, "examples")
+    return out
 
 
 def _source(raw: Any, check: _Checker) -> Source | None:
@@ -644,7 +705,61 @@ def load(directory: Path | str | None = None) -> FactBase:
                     )
             elif rid == entry.id:
                 problems.append(f"{entry.file}:{entry.line}: {entry.id}: related: names itself")
+    bank, out_of_scope = _bank(folder, entries, first_at, problems)
     if problems:
         raise KnowledgeError(problems)
     assert vocab is not None
-    return FactBase(tuple(entries), vocab, by_id)
+    if bank:
+        entries = [
+            replace(e, examples=_merged(e.examples, bank[e.id])) if e.id in bank else e
+            for e in entries
+        ]
+        by_id = {e.id: e for e in entries}
+    return FactBase(tuple(entries), vocab, by_id, out_of_scope)
+
+
+def _merged(*parts: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    return {lang: tuple(q for part in parts for q in part.get(lang, ())) for lang in LANGS}
+
+
+def _bank(
+    folder: Path,
+    entries: list[Entry],
+    known: Mapping[str, Any],
+    problems: list[str],
+) -> tuple[dict[str, dict[str, tuple[str, ...]]], dict[str, tuple[str, ...]]]:
+    """The question bank: examples per entry id, and the out-of-scope questions.
+
+    A question written twice, for one entry or for two, is reported: the matcher would
+    learn two answers to it."""
+    bank: dict[str, dict[str, tuple[str, ...]]] = {}
+    where: dict[str, tuple[str, str]] = {}  # folded question -> (where it is, its entry id)
+
+    def add(key: str, questions: Mapping[str, tuple[str, ...]], place: str) -> None:
+        for lang in LANGS:
+            for q in questions.get(lang, ()):
+                folded = " ".join(tokens(q))
+                if folded in where:
+                    first, first_key = where[folded]
+                    problems.append(
+                        f"{place}: {key}: examples.{lang}: {q!r} is also a question of "
+                        f"{first_key} ({first})"
+                    )
+                else:
+                    where[folded] = (place, key)
+        bank[key] = _merged(bank.get(key, {}), questions)
+
+    for entry in entries:
+        if entry.examples:
+            add(entry.id, entry.examples, f"{entry.file}:{entry.line}")
+    qdir = folder / QUESTIONS_DIR
+    paths = sorted(qdir.glob("*.yaml")) if qdir.is_dir() else []
+    for path in paths:
+        doc = _parse(path, problems, f"{QUESTIONS_DIR}/{path.name}")
+        if doc is None:
+            continue
+        lines = _key_lines(doc.node)
+        for key, questions in _bank_file(doc, known, problems).items():
+            add(key, questions, f"{doc.name}:{lines.get(key, 1)}")
+    out_of_scope = bank.pop(OUT_OF_SCOPE, {})
+    return bank, out_of_scope

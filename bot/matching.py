@@ -1,50 +1,68 @@
-"""Question -> ranked fact-base entries: the index and the scorer.
+"""Question -> ranked fact-base entries, with the features that say how good the match is.
 
-`Index` is built once from a `FactBase`. For every entry it keeps the canonical word
-tokens of its labels and aliases in both languages (stemmed, synonyms merged, stop
-words dropped) and of its definition, with an inverse-document-frequency weight per
-word. `Index.match` reads a question the same way, mends typos against the index's
-own words (rapidfuzz), recognizes what is asked (a figure, a definition, an
-evolution, a person, a lever, a category, a year), and ranks the entries sharing a
-word with it. It decides nothing about wording or rendering: it returns a `Match`
-whose `status` says whether one entry answers, a few compete, or none fits.
+`Index` is built once from a `FactBase`. For every entry it keeps the canonical words
+(stemmed, synonyms merged, stop words dropped) of its names (labels and aliases), of its
+text (definition, scope, period) and of each example question of the question bank;
+the bank's out-of-scope questions form one more class, "outside the report". Every
+word has an inverse-document-frequency weight over the entries.
+
+`Index.query` reads a question: it mends typos and French elisions written without an
+apostrophe against the index's own words (rapidfuzz, length-aware edit distance), sorts
+its words into known ones, words seen only in out-of-scope questions, and words the
+index has never seen (chatter, which never sinks a question), and recognizes what is
+asked (a count, a share, a definition, an evolution, a person, a year).
+
+`Index.rank` scores the entries sharing a word with the question: how much of the
+question an entry explains, how close the nearest example question is, how much of a
+name the question holds, and whether the kind of entry fits what is asked.
+`Index.match` adds the features the abstention model weighs (`bot.abstention`) and
+returns a `Match` whose band says whether to answer, answer with alternatives, or decline.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from functools import lru_cache
+import math
+from math import log
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
+from bot.abstention import Model
 from bot.knowledge import LANGS, Entry, FactBase
 from bot.language import stem, tokens
 
 MAX_CHARS = 1000  # a longer question is read up to here
 FIGURE_KINDS = ("figure",)
 HAS_FIGURES = ("category", "lever")
+WHOLE_KINDS = ("overview",)  # answered whole: a list of items with their headline figures
 _YEAR = re.compile(r"^(19|20)\d\d$")
 # a year as written in a question: not part of a bigger number ("2,016 students")
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d]|[.,]\d)")
+_ELISIONS = ("qu", "l", "d", "j", "n", "s", "c", "m", "t")
+TIE_MARGIN = 0.02  # closer than this, two unrelated entries are never a "sure" answer
+COMMON = 3  # a word used this often in the fact base and the bank is never "mended"
 
-# Scoring weights and thresholds. They are about the shape of a match (how much of
-# the question an entry explains), not about any particular question.
-W_COVERAGE, W_PHRASE, W_LABEL, W_FUZZY = 0.50, 0.25, 0.10, 0.15
-DEFINITION_WEIGHT = 0.35  # a word found only in an entry's definition counts this much
+# Ranking weights: the shape of a match (how much of the question an entry explains, how
+# close its nearest example is), not any particular question.
+# coverage, nearest example, name similarity, name fit, kind/year cues, example usage,
+# nearest example by cosine, naive Bayes; chosen by cross-validation over the bank
+RANK_WEIGHTS = (0.6, 0.0, 0.65, 0.3, 1.0, 0.6, 0.05, 0.1)
+BAYES_ALPHA = 0.1  # naive Bayes smoothing
+TEXT_WEIGHT = 0.5  # a word found only in an entry's definition or scope counts this much
 CUE_WEIGHT = 0.35  # a word that says what is asked ("share", "définition") counts this much
-MIN_SCORE, MIN_COVERAGE, MIN_FIT = 0.42, 0.55, 0.6
-TIE_MARGIN = 0.02
-CHATTER_WORDS = 4  # beyond this many topic words, unknown words weigh less each
 
 
 @dataclass(frozen=True)
 class Query:
     text: str
     truncated: bool
-    content: tuple[str, ...]
+    content: tuple[str, ...]  # words the index knows from the entries
+    outside: tuple[str, ...]  # words seen only in questions the report does not answer
+    unknown: tuple[str, ...]  # words the index has never seen
     cues: frozenset[str]
     intents: frozenset[str]
     years: tuple[str, ...]
@@ -54,35 +72,41 @@ class Query:
 class Candidate:
     entry: Entry
     score: float
-    coverage: float  # share of the question's words the entry explains
-    fit: float  # share of the entry's best alias or label the question contains
+    coverage: float  # share of the question's known words the entry explains
+    example: float  # similarity to its nearest example question
+    fit: float  # share of the entry's best name the question contains
+    parts: tuple[float, ...] = ()  # the ranking signals, in the order of RANK_WEIGHTS
 
 
 @dataclass(frozen=True)
 class Match:
-    status: str  # "answer" | "ambiguous" | "unknown"
+    status: str  # "answer" | "unknown"
     query: Query
     best: Candidate | None
     candidates: tuple[Candidate, ...]
     reason: str = ""
+    band: str = ""  # "sure" | "plausible" | "unlikely"
+    scope: float = 0.0  # P(the question is about the report)
+    probability: float = 0.0  # P(the best entry is the one asked for)
+    features: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class _Doc:
     entry: Entry
-    phrases: tuple[frozenset[str], ...]  # labels first, then aliases
+    names: tuple[frozenset[str], ...]  # labels first, then aliases
     n_labels: int
-    phrase_texts: tuple[str, ...]
-    primary: frozenset[str]
-    secondary: frozenset[str]
+    words: frozenset[str]  # names and examples
+    text: frozenset[str]  # definition, scope, period (minus the above)
     years: frozenset[str]
 
 
 class Index:
     """Everything the matcher needs, computed once per fact base."""
 
-    def __init__(self, base: FactBase) -> None:
+    def __init__(self, base: FactBase, model: Model | None = None) -> None:
         self.base = base
+        self._model = model
         vocab = base.vocabulary
         self.stop_words = frozenset(
             t for lang in LANGS for w in vocab.stopwords.get(lang, ()) for t in tokens(w)
@@ -95,6 +119,32 @@ class Index:
                 if key:
                     self._synonyms[key] = canonical
         self._max_ngram = max((len(k) for k in self._synonyms), default=1)
+        # the words as typed, for mending typos: every text of the fact base and the bank
+        raw: Counter[str] = Counter()
+        outside_raw: set[str] = set()
+        for lang in LANGS:
+            for words in vocab.stopwords.get(lang, ()):
+                raw.update(tokens(words))
+            for cues in vocab.intents.values():
+                for cue in cues[lang]:
+                    raw.update(tokens(cue))
+            for question in base.out_of_scope.get(lang, ()):
+                raw.update(tokens(question))
+                outside_raw.update(tokens(question))
+        for entry in base:
+            for lang in LANGS:
+                for text in (entry.label, entry.definition, entry.scope, entry.period):
+                    if text is not None:
+                        raw.update(tokens(text.get(lang)))
+                for phrase in (*entry.aliases[lang], *entry.examples.get(lang, ())):
+                    raw.update(tokens(phrase))
+        self._raw = raw
+        self._outside_raw = frozenset(outside_raw)  # never mended: they point outside
+        self._raw_by_first: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(raw):
+            if word.isalpha() and len(word) >= 3:
+                self._raw_by_first[word[0]].append(word)
+        self.mend = lru_cache(maxsize=16384)(self._mend)
         self._cues: dict[str, frozenset[tuple[str, ...]]] = {}
         for intent, per_lang in vocab.intents.items():
             canon = (tuple(self.canonical(cue)) for lang in LANGS for cue in per_lang[lang])
@@ -107,45 +157,129 @@ class Index:
             if len(c) == 1
         }
         self._max_cue = max((len(c) for cues in self._cues.values() for c in cues), default=1)
-        self._docs = [self._doc(e) for e in base]
-        df: dict[str, int] = defaultdict(int)
-        for doc in self._docs:
-            for tok in doc.primary | doc.secondary:
-                df[tok] += 1
-        n = len(self._docs)
-        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
-        self._unknown_weight = max(self._idf.values(), default=1.0)
-        self._topic_words = frozenset(t for doc in self._docs for t in doc.primary)
-        # postings: word -> entries (topic words, definition words) and -> (entry, phrase)
-        self._primary_postings: dict[str, list[int]] = defaultdict(list)
-        self._secondary_postings: dict[str, list[int]] = defaultdict(list)
-        self._phrase_postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self._phrase_weights: list[list[float]] = []
-        for i, doc in enumerate(self._docs):
-            for tok in doc.primary:
-                self._primary_postings[tok].append(i)
-            for tok in doc.secondary:
-                self._secondary_postings[tok].append(i)
-            for j, phrase in enumerate(doc.phrases):
-                for tok in phrase:
-                    self._phrase_postings[tok].append((i, j))
-            self._phrase_weights.append([sum(self._idf[t] for t in p) for p in doc.phrases])
-        self._vocabulary = sorted(t for t in self._idf if not t[0].isdigit())
-        self._numbers = frozenset(t for t in self._idf if t[0].isdigit())
+
+        # documents: one per entry, and the examples (entries' and out-of-scope) apart
+        self._docs: list[_Doc] = []
+        examples: list[tuple[int, frozenset[str]]] = []  # (entry index or -1, words)
+        for i, entry in enumerate(base):
+            doc, own = self._doc(entry)
+            self._docs.append(doc)
+            examples.extend((i, words) for words in own)
         self.known_years = frozenset(y for doc in self._docs for y in doc.years)
+        outside_words: set[str] = set()
+        for lang in LANGS:
+            for question in base.out_of_scope.get(lang, ()):
+                if self.unknown_years(question):
+                    continue  # declined by its year alone: its other words are the report's
+                words = frozenset(self._content(self.read(question, mend=True)))
+                if words:
+                    examples.append((-1, words))
+                    outside_words |= words
+        df: Counter[str] = Counter()
+        for doc in self._docs:
+            df.update(doc.words | doc.text)
+        df.update(outside_words)  # the out-of-scope class counts as one document
+        n = len(self._docs) + 1
+        self._idf = {t: log(1 + n / c) for t, c in df.items()}
+        self._max_idf = max(self._idf.values(), default=1.0)
+        self._known = frozenset(t for doc in self._docs for t in doc.words | doc.text)
+        self._outside = frozenset(outside_words - self._known)
+        self._numbers = frozenset(t for t in self._idf if t[0].isdigit())
+        self._fit_bayes(examples)
+
+        # postings: word -> (entry, weight factor); -> name phrases; -> example questions
+        self._entry_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._name_postings: dict[str, list[int]] = defaultdict(list)
+        self._name_owner: list[int] = []
+        self._name_weight: list[float] = []
+        self._name_is_label: list[bool] = []
+        for i, doc in enumerate(self._docs):
+            for tok in doc.words:
+                self._entry_postings[tok].append((i, 1.0))
+            for tok in doc.text:
+                self._entry_postings[tok].append((i, TEXT_WEIGHT))
+            for j, phrase in enumerate(doc.names):
+                k = len(self._name_owner)
+                self._name_owner.append(i)
+                self._name_weight.append(sum(self._idf[t] for t in phrase))
+                self._name_is_label.append(j < doc.n_labels)
+                for tok in phrase:
+                    self._name_postings[tok].append(k)
+        # how many of an entry's example questions use a word (a word its askers use)
+        usage: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        n_examples: Counter[int] = Counter()
+        for owner, words in examples:
+            if owner >= 0:
+                n_examples[owner] += 1
+                for tok in words:
+                    usage[tok][owner] += 1
+        self._usage_postings = {
+            tok: [(i, c / n_examples[i]) for i, c in per.items()] for tok, per in usage.items()
+        }
+        self._example_postings: dict[str, list[int]] = defaultdict(list)
+        self._example_owner: list[int] = []
+        self._example_weight: list[float] = []
+        for k, (owner, words) in enumerate(examples):
+            self._example_owner.append(owner)
+            self._example_weight.append(sum(self._idf[t] for t in words))
+            for tok in words:
+                self._example_postings[tok].append(k)
+
         self._latest = {doc.entry.id: max(map(int, doc.years), default=0) for doc in self._docs}
         self._docs_by_id = {doc.entry.id: doc for doc in self._docs}
-        self.correct = lru_cache(maxsize=4096)(self._correct)
+
+    def _fit_bayes(self, examples: list[tuple[int, frozenset[str]]]) -> None:
+        """A multinomial naive Bayes over the classes (entries and "outside the report"),
+        from the example questions and the entries' names: which entry a set of words
+        points to, learnt from how staff ask."""
+        counts: dict[int, Counter[str]] = defaultdict(Counter)
+        for owner, words in examples:
+            counts[owner].update(words)
+        for i, doc in enumerate(self._docs):
+            for phrase in doc.names:
+                counts[i].update(phrase)
+        vocabulary = {t for c in counts.values() for t in c}
+        size = len(vocabulary)
+        self._classes = [*range(len(self._docs)), -1]
+        self._bayes_base = [
+            log(BAYES_ALPHA) - log(sum(counts[c].values()) + BAYES_ALPHA * size)
+            for c in self._classes
+        ]
+        self._bayes_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for k, c in enumerate(self._classes):
+            for tok, n in counts[c].items():
+                self._bayes_postings[tok].append((k, log((n + BAYES_ALPHA) / BAYES_ALPHA)))
+
+    def _bayes(self, words: tuple[str, ...]) -> list[float]:
+        """P(class | words) for every class, in the order of `_classes`."""
+        known = [t for t in words if t in self._bayes_postings]
+        scores = [len(known) * b for b in self._bayes_base]
+        for tok in known:
+            for k, gain in self._bayes_postings[tok]:
+                scores[k] += gain
+        top = max(scores)
+        exps = [math.exp(x - top) for x in scores]
+        total = sum(exps)
+        return [x / total for x in exps]
+
+    @property
+    def model(self) -> Model:
+        """The abstention model: the one given, else the fitted one shipped with the bot."""
+        if self._model is None:
+            self._model = Model.default()
+        return self._model
 
     # ------------------------------------------------------------ reading text
 
-    def read(self, text: str) -> list[tuple[str, bool]]:
+    def read(self, text: str, mend: bool = False) -> list[tuple[str, bool]]:
         """(word, is_stop_word) pairs: stemmed, synonym phrases merged into their first word.
 
         A stop word is recognized as typed, before stemming ("donne" is not "données",
         "moi" is not "mois"); it joins a synonym only inside a longer phrase
-        ("demandeurs d'emploi")."""
+        ("demandeurs d'emploi"). With `mend`, typos are mended first."""
         raw = tokens(text)
+        if mend:
+            raw = [m for tok in raw for m in self.mend(tok)]
         toks = [stem(t) for t in raw]
         out: list[tuple[str, bool]] = []
         i = 0
@@ -169,56 +303,76 @@ class Index:
     def _content(
         self, pairs: list[tuple[str, bool]], numbers: frozenset[str] | None = None
     ) -> tuple[str, ...]:
-        """Topic words: no stop words, no years; other numbers ("bac+5", "30-40") only
-        when `numbers` is None (reading the fact base) or holds them (a question)."""
+        """Topic words: no stop words; a year becomes a word of its own ("@2019"); other
+        numbers ("bac+5", "30-40") only when `numbers` is None (reading the fact base) or
+        holds them (a question)."""
         return tuple(
-            t
+            f"@{t}" if _YEAR.match(t) else t
             for t, stop in pairs
             if not stop
-            and not _YEAR.match(t)
-            and (not t[0].isdigit() or numbers is None or t in numbers)
+            and (not t[0].isdigit() or numbers is None or t in numbers or _YEAR.match(t))
         )
 
-    def _doc(self, entry: Entry) -> _Doc:
+    def _doc(self, entry: Entry) -> tuple[_Doc, list[frozenset[str]]]:
         labels = [entry.label.get(lang) for lang in LANGS]
         aliases = [alias for lang in LANGS for alias in entry.aliases[lang]]
-        phrases: list[frozenset[str]] = []
-        texts: list[str] = []
+        names: list[frozenset[str]] = []
         n_labels = 0
         for i, phrase in enumerate([*labels, *aliases]):
             content = self._content(self.read(phrase))
             if content:
-                phrases.append(frozenset(content))
-                texts.append(" ".join(content))
+                names.append(frozenset(content))
                 n_labels += i < len(labels)
-        primary = frozenset(t for p in phrases for t in p)
-        extra = []
+        examples = []
         for lang in LANGS:
-            for text in (entry.definition, entry.scope, entry.period):
-                if text is not None:
-                    extra.extend(self._content(self.read(text.get(lang))))
-        years = set()
+            for question in entry.examples.get(lang, ()):
+                content = frozenset(self._content(self.read(question, mend=True)))
+                if content:
+                    examples.append(content)
+        words = frozenset(t for p in [*names, *examples] for t in p)
+        text: set[str] = set()
+        years: set[str] = set()
         for lang in LANGS:
-            for text in (entry.period, entry.label):
-                if text is not None:
-                    years.update(t for t in tokens(text.get(lang)) if _YEAR.match(t))
-        return _Doc(
-            entry,
-            tuple(phrases),
-            n_labels,
-            tuple(texts),
-            primary,
-            frozenset(extra) - primary,
-            frozenset(years),
-        )
+            for part in (entry.definition, entry.scope, entry.period):
+                if part is not None:
+                    text.update(self._content(self.read(part.get(lang))))
+            for part in (entry.period, entry.label):
+                if part is not None:
+                    years.update(t for t in tokens(part.get(lang)) if _YEAR.match(t))
+        doc = _Doc(entry, tuple(names), n_labels, words, frozenset(text) - words, frozenset(years))
+        return doc, examples
 
-    def _correct(self, token: str) -> str:
-        """The index word a misspelt token stands for, or the token itself."""
-        if token in self._idf or len(token) < 5:
-            return token
-        cutoff = 88 if len(token) <= 6 else 82
-        found = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return found[0] if found else token
+    def _mend(self, token: str) -> tuple[str, ...]:
+        """The word(s) a rare or unknown token stands for: an elision written without its
+        apostrophe ("demploi"), a typo of a common word within a small edit distance (more
+        allowed in longer words, first letter kept), or two words run together. Words the
+        fact base and the bank use often, and words of the out-of-scope questions, are
+        left alone."""
+        seen = self._raw.get(token, 0)
+        if seen >= COMMON or len(token) < 4 or not token.isalpha() or token in self._outside_raw:
+            return (token,)
+        for prefix in _ELISIONS:
+            rest = token[len(prefix) :]
+            if token.startswith(prefix) and len(rest) >= 3 and self._raw.get(rest, 0) >= COMMON:
+                return (prefix, rest)
+        budget = 1 if len(token) <= 5 else 2 if len(token) <= 9 else 3
+        pool = self._raw_by_first.get(token[0], ())
+        found = [
+            (word, dist)
+            for word, dist, _ in process.extract(
+                token, pool, scorer=Levenshtein.distance, score_cutoff=budget, limit=8
+            )
+            if word != token and self._raw[word] >= max(COMMON, 3 * seen)
+        ]
+        if found:
+            return (min(found, key=lambda f: (f[1], -self._raw[f[0]], f[0]))[0],)
+        if seen:
+            return (token,)
+        for cut in range(3, len(token) - 2):
+            left, right = token[:cut], token[cut:]
+            if self._raw.get(left, 0) >= COMMON and self._raw.get(right, 0) >= COMMON:
+                return (left, right)
+        return (token,)
 
     def query(self, question: str) -> Query:
         text = " ".join(question.split())
@@ -229,7 +383,7 @@ class Index:
                 if " " in text[:MAX_CHARS]
                 else text[:MAX_CHARS]
             )
-        pairs = self.read(text)
+        pairs = self.read(text, mend=True)
         canon = [word for word, _ in pairs]
         years = tuple(dict.fromkeys(_YEAR_IN_TEXT.findall(text)))
         grams = {
@@ -238,140 +392,202 @@ class Index:
             for i in range(len(canon) - n + 1)
         }
         intents = {intent for intent, cues in self._cues.items() if not grams.isdisjoint(cues)}
-        content = tuple(dict.fromkeys(self.correct(t) for t in self._content(pairs, self._numbers)))
+        words = tuple(dict.fromkeys(self._content(pairs, self._numbers)))
+        content = tuple(t for t in words if t in self._known)
+        outside = tuple(t for t in words if t in self._outside)
+        unknown = tuple(t for t in words if t not in self._idf)
         cues = frozenset(t for t in content if t in self._cue_words)
         if len(years) >= 2:
             intents.add("evolution")
         if intents & {"count", "share"}:
             intents.add("figure")
-        return Query(text, truncated, content, cues, frozenset(intents), years)
+        return Query(text, truncated, content, outside, unknown, cues, frozenset(intents), years)
 
     # ------------------------------------------------------------ scoring
 
-    def _weight(self, token: str, query: Query) -> float:
-        """How much a question word counts: its rarity if it names a topic (a label or
-        alias word). A word found only in definitions counts less, and one the fact base
-        never uses counts fully in a short question ("capital of France"); in a long,
-        chatty one ("I'm preparing a deck for the board...") such words are mostly
-        chatter, so their weight is shared out."""
-        if token in self._topic_words:
-            weight = self._idf[token]
-        else:
-            weight = (
-                self._idf[token] * DEFINITION_WEIGHT if token in self._idf else self._unknown_weight
-            )
-            weight *= min(1.0, CHATTER_WORDS / len(query.content))
-        return weight * CUE_WEIGHT if token in query.cues else weight
-
-    def _rank(self, query: Query) -> list[Candidate]:
-        """Score every entry sharing a word with the question, from the postings.
-
-        The cheap parts (coverage, alias and label fit, intent bonus) are summed for all
-        of them; the rapidfuzz similarity only for those it could still lift to the top."""
-        weights = {t: self._weight(t, query) for t in query.content}
-        total = sum(weights.values())
-        covered: dict[int, float] = defaultdict(float)
-        for tok, weight in weights.items():
-            for i in self._primary_postings.get(tok, ()):
-                covered[i] += weight
-            for i in self._secondary_postings.get(tok, ()):
-                covered[i] += weight * DEFINITION_WEIGHT
-        hits: dict[tuple[int, int], float] = defaultdict(float)
-        for tok in query.content:
-            for key in self._phrase_postings.get(tok, ()):
-                hits[key] += self._idf[tok]
-        fit: dict[int, float] = defaultdict(float)
-        label_fit: dict[int, float] = defaultdict(float)
-        for (i, j), hit in hits.items():
-            value = hit / self._phrase_weights[i][j]
-            fit[i] = max(fit[i], value)
-            if j < self._docs[i].n_labels:
-                label_fit[i] = max(label_fit[i], value)
-        pre = {
-            i: W_COVERAGE * cov / total
-            + W_PHRASE * fit[i]
-            + W_LABEL * label_fit[i]
-            + self._bonus(self._docs[i], query)
-            for i, cov in covered.items()
+    def _weights(self, query: Query) -> dict[str, float]:
+        """How much each known question word counts: its rarity, less for a cue word."""
+        return {
+            t: self._idf[t] * (CUE_WEIGHT if t in query.cues else 1.0)
+            for t in (*query.content, *query.outside)
         }
-        if not pre:
-            return []
-        floor = max(pre.values()) - W_FUZZY
-        joined = " ".join(query.content)
+
+    def rank(self, query: Query) -> tuple[list[Candidate], dict[str, float]]:
+        """Candidates sharing a word with the question, best first, and how close the
+        question is to the out-of-scope ones (nearest example, naive Bayes)."""
+        weights = self._weights(query)
+        total = sum(weights.values())
+        if not total:
+            return [], {"outside": 0.0, "bayes_outside": 0.0}
+        covered: dict[int, float] = defaultdict(float)
+        for tok in query.content:
+            for i, factor in self._entry_postings[tok]:
+                covered[i] += weights[tok] * factor
+        shared: dict[int, float] = defaultdict(float)
+        for tok, weight in weights.items():
+            for k in self._example_postings.get(tok, ()):
+                shared[k] += weight
+        example: dict[int, float] = defaultdict(float)
+        cosine: dict[int, float] = defaultdict(float)
+        for k, hit in shared.items():
+            owner = self._example_owner[k]
+            sim = 2 * hit / (total + self._example_weight[k])
+            example[owner] = max(example[owner], sim)
+            cosine[owner] = max(cosine[owner], hit / (total * self._example_weight[k]) ** 0.5)
+        name_hits: dict[int, float] = defaultdict(float)
+        for tok in query.content:
+            for k in self._name_postings[tok]:
+                name_hits[k] += self._idf[tok]
+        fit: dict[int, float] = defaultdict(float)
+        name: dict[int, float] = defaultdict(float)
+        for k, hit in name_hits.items():
+            owner, size = self._name_owner[k], self._name_weight[k]
+            fit[owner] = max(fit[owner], hit / size)
+            name[owner] = max(name[owner], 2 * hit / (total + size))
+        bayes = self._bayes((*query.content, *query.outside))
+        used: dict[int, float] = defaultdict(float)
+        for tok in query.content:
+            for i, share in self._usage_postings.get(tok, ()):
+                used[i] += weights[tok] * share
         out = []
-        for i, score in pre.items():
-            if score >= floor:
-                best = process.extractOne(
-                    joined, self._docs[i].phrase_texts, scorer=fuzz.token_set_ratio
-                )
-                score += W_FUZZY * (best[1] / 100 if best else 0.0)
-            out.append(Candidate(self._docs[i].entry, score, covered[i] / total, fit[i]))
-        return out
+        for i, cov in covered.items():
+            doc = self._docs[i]
+            parts = (
+                cov / total,
+                example[i],
+                name[i],
+                fit[i],
+                self._bonus(doc, query),
+                used[i] / total,
+                cosine[i],
+                bayes[i],
+            )
+            score = sum(w * p for w, p in zip(RANK_WEIGHTS, parts, strict=True))
+            out.append(Candidate(doc.entry, score, cov / total, example[i], fit[i], parts))
+        # equal scores: the latest period first (the report is about 2020, 2019 is the baseline)
+        out.sort(key=lambda c: (-round(c.score, 6), -self._latest[c.entry.id], c.entry.id))
+        return out, {"outside": example.get(-1, 0.0), "bayes_outside": bayes[-1]}
 
     @staticmethod
     def _bonus(doc: _Doc, query: Query) -> float:
         kind, intents, bonus = doc.entry.kind, query.intents, 0.0
         if "figure" in intents:
-            bonus += 0.08 if kind in FIGURE_KINDS else 0.03 if kind in HAS_FIGURES else -0.12
+            bonus += 0.06 if kind in FIGURE_KINDS else 0.02 if kind in HAS_FIGURES else -0.08
         if kind in FIGURE_KINDS:
             is_share = doc.entry.unit in ("percent", "percent_change")
             if "share" in intents and "count" not in intents:
-                bonus += 0.04 if is_share else -0.10
+                bonus += 0.04 if is_share else -0.08
             if "count" in intents and "share" not in intents:
-                bonus += -0.10 if is_share else 0.04
+                bonus += -0.08 if is_share else 0.03
         if "definition" in intents and "figure" not in intents:
-            bonus += -0.06 if kind in FIGURE_KINDS else 0.06
+            bonus += -0.04 if kind in FIGURE_KINDS else 0.04
         if "person" in intents and kind == "person":
-            bonus += 0.12
+            bonus += 0.08
         if "lever" in intents and kind == "lever":
-            bonus += 0.12
+            bonus += 0.06
         if "category" in intents and kind == "category":
-            bonus += 0.12
+            bonus += 0.06
         if "evolution" in intents and doc.entry.unit == "percent_change":
-            bonus += 0.05
+            bonus += 0.04
         if query.years and doc.years:
             bonus += 0.08 if doc.years & set(query.years) else -0.08
         return bonus
 
+    def features(
+        self, query: Query, ranked: list[Candidate], outside: dict[str, float]
+    ) -> dict[str, float]:
+        """What the abstention model weighs about the best candidate."""
+        best = ranked[0]
+        rival = next((c for c in ranked[1:] if not self._linked(best.entry, c.entry)), None)
+        weights = self._weights(query)
+        total = sum(weights.values()) or 1.0
+        n_words = len(query.content) + len(query.outside) + len(query.unknown)
+        kind = best.entry.kind
+        wants_figure = "figure" in query.intents
+        doc = self._docs_by_id[best.entry.id]
+        uncovered = [
+            self._idf[t] for t in (*query.content, *query.outside) if t not in doc.words | doc.text
+        ]
+        named = {t for phrase in doc.names for t in phrase}
+        return {
+            "score": best.score,
+            "margin": best.score - (rival.score if rival else 0.0),
+            "coverage": best.coverage,
+            "example": best.example,
+            "fit": best.fit,
+            "outside": outside["outside"],
+            "outside_margin": outside["outside"] - best.example,
+            "bayes": best.parts[-1],
+            "bayes_outside": outside["bayes_outside"],
+            "outside_words": sum(weights[t] for t in query.outside) / total,
+            "unknown_words": len(query.unknown) / max(1, n_words),
+            "uncovered_max": max(uncovered, default=0.0) / self._max_idf,
+            "named": sum(w for t, w in weights.items() if t in named) / total,
+            "specific": max((self._idf[t] for t in query.content), default=0.0) / self._max_idf,
+            "kind_fit": 0.0 if wants_figure and kind not in FIGURE_KINDS + HAS_FIGURES else 1.0,
+        }
+
     def match(self, question: str, limit: int = 5) -> Match:
         query = self.query(question)
-        unknown_years = [y for y in query.years if y not in self.known_years]
+        unknown_years = self.unknown_years(query.text)
         if unknown_years:
             return Match("unknown", query, None, (), f"year {unknown_years[0]} not covered")
         if not query.content:
-            return Match("unknown", query, None, (), "no topic words")
-        # equal scores: the latest period first (the report is about 2020, 2019 is the baseline)
-        ranked = sorted(
-            self._rank(query),
-            key=lambda c: (-round(c.score, 6), -self._latest[c.entry.id], c.entry.id),
-        )[:limit]
+            reason = "only words from outside the report" if query.outside else "no topic words"
+            return Match("unknown", query, None, (), reason)
+        ranked, outside = self.rank(query)
         if not ranked:
             return Match("unknown", query, None, (), "no entry shares a word")
+        features = self.features(query, ranked, outside)
+        band, scope, probability = self.model.decide(features)
+        if band == "sure" and features["margin"] < TIE_MARGIN:
+            band = "plausible"  # two unrelated readings score alike: offer the other
+        shown = tuple(ranked[:limit])
         best = ranked[0]
-        if "figure" in query.intents and best.entry.kind not in FIGURE_KINDS + HAS_FIGURES:
-            # a number is asked for: only an entry that carries one can answer
-            numeric = [c for c in ranked if c.entry.kind in FIGURE_KINDS + HAS_FIGURES]
-            if (
-                not numeric
-                or numeric[0].score < best.score - 0.15
-                or numeric[0].coverage < best.coverage - 0.1
-            ):
-                return Match("unknown", query, None, tuple(ranked), "no figure for that")
-            best = numeric[0]
-            ranked = [best, *[c for c in ranked if c is not best]]
-        if best.score < MIN_SCORE or best.coverage < MIN_COVERAGE or best.fit < MIN_FIT:
-            return Match("unknown", query, None, tuple(ranked), "no entry fits well enough")
+        if band == "unlikely":
+            return Match(
+                "unknown",
+                query,
+                None,
+                shown,
+                "no entry fits well enough",
+                band,
+                scope,
+                probability,
+                features,
+            )
         if self.wrong_year(best.entry, query):
             # never another year's number: "apprentices in 2021" when the report has 2019, 2020
-            return Match("unknown", query, None, tuple(ranked), "not for that year")
-        rivals = [
-            c
-            for c in ranked[1:]
-            if c.score >= best.score - TIE_MARGIN and not self._linked(best.entry, c.entry)
-        ]
-        if rivals:
-            return Match("ambiguous", query, best, tuple([best, *rivals][:3]), "close scores")
-        return Match("answer", query, best, tuple(ranked))
+            return Match(
+                "unknown",
+                query,
+                None,
+                shown,
+                "not for that year",
+                band,
+                scope,
+                probability,
+                features,
+            )
+        return Match("answer", query, best, shown, "", band, scope, probability, features)
+
+    def alternatives(self, match: Match, count: int = 2) -> list[Entry]:
+        """Up to `count` other readings of the question, not linked to the answer."""
+        chosen = match.best.entry if match.best else None
+        out: list[Entry] = []
+        for c in match.candidates:
+            if c.entry is chosen or (chosen is not None and self._linked(chosen, c.entry)):
+                continue
+            if self.wrong_year(c.entry, match.query):
+                continue
+            out.append(c.entry)
+            if len(out) == count:
+                break
+        return out
+
+    def unknown_years(self, text: str) -> list[str]:
+        """The years a text names that no entry of the report covers."""
+        return [y for y in dict.fromkeys(_YEAR_IN_TEXT.findall(text)) if y not in self.known_years]
 
     def wrong_year(self, entry: Entry, query: Query) -> bool:
         """The question names years and the entry is dated, but not with any of them."""

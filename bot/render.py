@@ -20,6 +20,7 @@ from bot.matching import MAX_CHARS
 
 LOCALES = {"en": "en_US", "fr": "fr_FR"}
 MAX_DETAILS = 4  # figures listed under a lever or a category: a reply read at a glance
+MAX_ITEMS = 16  # items listed by an overview (the levers, the committee...)
 QUALIFIERS = {
     "en": {
         "more_than": "more than {}",
@@ -45,7 +46,8 @@ UI: dict[str, dict[str, str]] = {
         "source": "Source",
         "page": "p.",
         "figures": "Figures",
-        "ambiguous": "Your question could mean several things. Which one?",
+        "maybe": "Not what you meant? Perhaps:",
+        "unknown_near": "The Mission Report doesn't answer that; its closest topics are:",
         "unknown": (
             "The Mission Report doesn't answer that: it covers OpenClassrooms' 2020 impact, "
             "key figures (job placements, certificates, users), the five underserved categories "
@@ -90,7 +92,8 @@ UI: dict[str, dict[str, str]] = {
         "source": "Source",
         "page": "p.",
         "figures": "Chiffres",
-        "ambiguous": "Votre question peut avoir plusieurs sens. Laquelle ?",
+        "maybe": "Ce n'est pas ce que vous cherchiez ? Peut-être :",
+        "unknown_near": "Le Rapport de Mission ne répond pas à cette question ; les sujets les plus proches sont :",
         "unknown": (
             "Le Rapport de Mission ne répond pas à cette question : il couvre l'impact "
             "d'OpenClassrooms en 2020, soit les chiffres clés (progressions professionnelles, "
@@ -208,6 +211,18 @@ def _brief(entry: Entry, lang: str, base: FactBase) -> str:
     return entry.label.get(lang)
 
 
+def _item(entry: Entry, lang: str, base: FactBase) -> str:
+    """One item of an overview: a figure with its value, a lever or a category with its
+    first two figures (an objective and its result), anything else by its name."""
+    if entry.is_figure:
+        return _brief(entry, lang, base)
+    figures = [e for e in base.related(entry) if e.is_figure][:2]
+    if figures and entry.kind in ("lever", "category"):
+        values = "; ".join(_brief(f, lang, base) for f in figures)
+        return f"{entry.label.get(lang)} — {values}"
+    return entry.label.get(lang)
+
+
 def source_line(entry: Entry, lang: str) -> str:
     section = entry.source.section.get(lang)
     return f"{t(lang, 'source')}{colon(lang)}{section}, {t(lang, 'page')}\u00a0{entry.source.page}"
@@ -223,11 +238,11 @@ def sections(answer: Answer, base: FactBase) -> list[tuple[str, str]]:
     lang = answer.lang
     parts: list[tuple[str, str]] = []
     if answer.status == "unknown":
-        parts.append(("headline", t(lang, "unknown")))
-    elif answer.status == "ambiguous":
-        parts.append(("headline", t(lang, "ambiguous")))
-        for i, alt in enumerate(answer.alternatives, 1):
-            parts.append(("option", f"{i}. {_brief(alt, lang, base)}"))
+        if answer.alternatives:
+            near = " · ".join(alt.label.get(lang) for alt in answer.alternatives)
+            parts.append(("headline", f"{t(lang, 'unknown_near')} {near}."))
+        else:
+            parts.append(("headline", t(lang, "unknown")))
     elif answer.entry is not None:
         entry = answer.entry
         parts.append(("headline", headline(entry, lang, base)))
@@ -237,9 +252,13 @@ def sections(answer: Answer, base: FactBase) -> list[tuple[str, str]]:
             parts.append(
                 ("definition", f"{t(lang, 'what')}{colon(lang)}{entry.definition.get(lang)}")
             )
-        for fig in answer.details[:MAX_DETAILS]:
-            caveat = f" — {fig.caveat.get(lang)}" if fig.caveat else ""
-            parts.append(("detail", f"• {_brief(fig, lang, base)}{caveat}"))
+        if entry.kind == "overview":
+            for item in answer.details[:MAX_ITEMS]:
+                parts.append(("detail", f"• {_item(item, lang, base)}"))
+        else:
+            for fig in answer.details[:MAX_DETAILS]:
+                caveat = f" — {fig.caveat.get(lang)}" if fig.caveat else ""
+                parts.append(("detail", f"• {_brief(fig, lang, base)}{caveat}"))
         if entry.caveat:
             level = _availability(entry, lang, base)
             caveat = entry.caveat.get(lang)
@@ -250,6 +269,10 @@ def sections(answer: Answer, base: FactBase) -> list[tuple[str, str]]:
             briefs = " · ".join(_brief(e, lang, base) for e in answer.related)
             parts.append(("related", f"{t(lang, 'related')}{colon(lang)}{briefs}"))
         parts.append(("source", source_line(entry, lang)))
+        if answer.alternatives:
+            parts.append(("maybe", t(lang, "maybe")))
+            for i, alt in enumerate(answer.alternatives, 1):
+                parts.append(("option", f"{i}. {_brief(alt, lang, base)}"))
     if answer.truncated:
         parts.append(("truncated", t(lang, "truncated").format(n=_number(MAX_CHARS, lang))))
     return parts
@@ -286,8 +309,10 @@ def fallback(text: str) -> str:
 
 
 def action_value(entry_id: str, lang: str, question: str = "") -> str:
-    """A button's value: the entry, the reply language and the start of the question."""
-    return f"{entry_id}|{lang}|{question[:QUOTE_CHARS]}"
+    """A button's value: the entry, the reply language and the start of the question
+    (a quote only: without the characters Slack would read as markup)."""
+    quote = question[:QUOTE_CHARS].translate({ord(c): " " for c in "<>&"})
+    return f"{entry_id}|{lang}|{quote}"
 
 
 def parse_action_value(value: str) -> tuple[str, str, str]:
@@ -352,7 +377,7 @@ def to_blocks(
     question = answer.question[:QUOTE_CHARS]
     if question.strip():
         blocks.append(_context(f"> {escape(question)}"))
-    details: list[str] = []  # detail lines, or an ambiguous answer's options
+    details: list[str] = []  # detail lines, or the other readings offered
     for kind, text in parts:
         if kind in ("detail", "option"):
             details.append(text)
@@ -364,14 +389,14 @@ def to_blocks(
             blocks.append(
                 {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(text)[:2900]}*"}}
             )
-        elif kind in ("source", "truncated"):
+        elif kind in ("source", "truncated", "maybe"):
             blocks.append(_context(escape(text)))
         elif kind == "caveat":
             blocks.append(_caveat(text, lang))
         else:
             blocks.append(_mrkdwn(text))
     blocks.extend(_grouped(details))
-    if answer.status == "ambiguous":
+    if answer.alternatives:
         choices = [
             _button(
                 f"mission_choose_{i}",

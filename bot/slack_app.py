@@ -198,13 +198,12 @@ class MissionBot:
         # The engine is pure CPU: a worker thread keeps the event loop free for acks.
         answer = await asyncio.to_thread(self.engine.ask, text, None, default)
         fact = answer.entry.id if answer.entry is not None and answer.status == "answer" else None
-        if answer.status == "ambiguous":
-            fact = ",".join(e.id for e in answer.alternatives)
+        status = answer.status + (f" {answer.confidence}" if answer.confidence else "")
         return Reply(
             render.fallback(render.to_text(answer, base)),
             render.to_blocks(answer, base, share_button=share),
             answer.lang,
-            answer.status + (" truncated" if answer.truncated else ""),
+            status + (" truncated" if answer.truncated else ""),
             fact,
         )
 
@@ -269,7 +268,7 @@ class MissionBot:
     async def answer_choice(
         self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        """A button of an ambiguous answer: the chosen entry replaces the options."""
+        """A "not what you meant?" button: the chosen entry replaces the reply."""
         started = time.perf_counter()
         user = str((body.get("user") or {}).get("id") or "")
         say = _by_respond(respond)

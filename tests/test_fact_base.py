@@ -82,6 +82,7 @@ def test_facts_json_keeps_its_contract(base, capsys, monkeypatch):
             "lever",
             "commitment",
             "recommendation",
+            "overview",
         )
         value = obj["value"]
         if obj["kind"] == "figure":

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Cross-validated accuracy of the question engine on its own question bank, and the fit
+of the abstention model.
+
+Usage (from the project root):
+    python scripts/evaluate.py [--folds 5] [--seed 1] [--show 20]   # measure
+    python scripts/evaluate.py --fit                                 # refit bot/abstention.json
+
+The bank (`knowledge/questions/*.yaml` and the entries' `examples`) is split into folds.
+For each fold, its questions are removed from the index and from the abstention fit, then
+asked: the model is fitted on features of the other folds' questions, each computed with
+an index that holds neither that question's fold nor the held-out one (nested), so no
+held-out question, and no question whose features trained the model, is ever seen by the
+index that scores it. A question passes when:
+  an entry's example:  status "answer", in the question's language, from that entry (a
+                       category or lever may answer with its main figure, an overview or
+                       category with its list);
+  out of scope:        status "unknown".
+A wrong answer is an "answer" from an entry that doesn't answer (out-of-scope included).
+
+The same folds score two baselines: BM25 over labels, aliases, definitions and the
+training folds' examples, and rapidfuzz WRatio nearest neighbour over labels, aliases and
+the training folds' examples. Each declines below a threshold chosen on the training folds.
+
+`--fit` computes out-of-fold features for the whole bank, fits the logistic model, picks
+the two thresholds and writes bot/abstention.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot import abstention, knowledge  # noqa: E402
+from bot.answers import Answer, Engine  # noqa: E402
+from bot.knowledge import LANGS, FactBase  # noqa: E402
+from bot.language import fold, tokens  # noqa: E402
+from bot.matching import HAS_FIGURES, WHOLE_KINDS, Index  # noqa: E402
+from bot.render import MAX_DETAILS  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Item:
+    q: str
+    lang: str
+    gold: str | None  # None: the report does not answer
+
+
+def bank(base: FactBase) -> list[Item]:
+    items = [Item(q, lang, e.id) for e in base for lang in LANGS for q in e.examples.get(lang, ())]
+    items += [Item(q, lang, None) for lang in LANGS for q in base.out_of_scope.get(lang, ())]
+    return items
+
+
+def without(base: FactBase, held: set[str]) -> FactBase:
+    """The fact base with the questions in `held` taken out of the bank."""
+
+    def keep(questions: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return {lang: tuple(q for q in qs if q not in held) for lang, qs in questions.items()}
+
+    entries = tuple(replace(e, examples=keep(e.examples)) for e in base)
+    return FactBase(entries, base.vocabulary, {e.id: e for e in entries}, keep(base.out_of_scope))
+
+
+def folds(items: list[Item], k: int, seed: int) -> list[list[Item]]:
+    order = list(items)
+    random.Random(seed).shuffle(order)
+    return [order[i::k] for i in range(k)]
+
+
+def answers_gold(base: FactBase, entry_id: str, gold: str) -> bool:
+    """Whether entry `entry_id`, as the best match, answers a question about `gold`."""
+    if entry_id == gold:
+        return True
+    chosen, wanted = base.by_id[entry_id], base.by_id[gold]
+    if wanted.kind in HAS_FIGURES and entry_id in wanted.related:
+        return True  # "how many refugees?": the category's figure
+    return chosen.kind in HAS_FIGURES + WHOLE_KINDS and gold in chosen.related[:MAX_DETAILS]
+
+
+def passes(base: FactBase, item: Item, answer: Answer) -> tuple[bool, bool]:
+    """(correct, wrong): a wrong answer is an answer that doesn't answer."""
+    if item.gold is None:
+        return answer.status == "unknown", answer.status == "answer"
+    if answer.status != "answer" or answer.entry is None:
+        return False, False
+    entry = answer.entry
+    ok = answers_gold(base, entry.id, item.gold) or item.gold in {e.id for e in answer.details}
+    if not ok and item.gold in base.by_id:
+        wanted = base.by_id[item.gold]
+        ok = wanted.kind in HAS_FIGURES and entry.id in wanted.related
+    return ok and answer.lang == item.lang, not ok
+
+
+def rows_for(index: Index, items: Iterable[Item]) -> list[tuple[dict[str, float], int, Item]]:
+    """Match features and outcome (1: the best entry answers) per question."""
+    out = []
+    for item in items:
+        query = index.query(item.q)
+        if not query.content or index.unknown_years(query.text):
+            continue  # declined by rule, whatever the model says
+        ranked, outside = index.rank(query)
+        if not ranked or index.wrong_year(ranked[0].entry, query):
+            continue
+        label = int(
+            item.gold is not None and answers_gold(index.base, ranked[0].entry.id, item.gold)
+        )
+        out.append((index.features(query, ranked, outside), label, item))
+    return out
+
+
+OOS_COST = 4.0  # answering a question the report doesn't answer costs this many declines
+WRONG_RATE = 0.02  # a "sure" answer is wrong at most this often (the rest offer alternatives)
+
+
+def fit_model(rows: list[tuple[dict[str, float], int, Item]]) -> abstention.Model:
+    """Fit both regressions on `rows`, then pick the two thresholds on the same rows."""
+    features = [f for f, _, _ in rows]
+    scope = abstention.fit(features, [int(i.gold is not None) for _, _, i in rows])
+    in_rows = [(f, y) for f, y, i in rows if i.gold is not None]
+    correct = abstention.fit([f for f, _ in in_rows], [y for _, y in in_rows])
+    # answer_at: fewest answered out-of-scope questions (weighted) plus declined good answers
+    scored = [(scope.probability(f), i.gold is not None, y) for f, y, i in rows]
+    grid = [i / 100 for i in range(2, 99)]
+
+    def cost(t: float) -> float:
+        oos = sum(1 for p, inside, _ in scored if p >= t and not inside)
+        lost = sum(1 for p, inside, y in scored if p < t and inside and y)
+        return OOS_COST * oos + lost
+
+    answer_at = min(grid, key=cost)
+    # sure_at: the lowest level above which few answers are wrong
+    sure = sorted(((correct.probability(f), y) for f, y in in_rows), reverse=True)
+    sure_at = 0.99
+    for t in grid:
+        above = [y for p, y in sure if p >= t]
+        if above and sum(1 for y in above if not y) / len(above) <= WRONG_RATE:
+            sure_at = t
+            break
+    return abstention.Model(scope, correct, answer_at, sure_at)
+
+
+def out_of_fold_rows(
+    base: FactBase, parts: list[list[Item]], skip: int | None = None
+) -> list[tuple[dict[str, float], int, Item]]:
+    rows = []
+    for j, part in enumerate(parts):
+        if j == skip:
+            continue
+        held = {i.q for i in part} | ({i.q for i in parts[skip]} if skip is not None else set())
+        rows += rows_for(Index(without(base, held)), part)
+    return rows
+
+
+# ---------------------------------------------------------------- baselines
+
+
+def simple_tokens(text: str) -> list[str]:
+    return tokens(text)
+
+
+class BM25:
+    def __init__(self, docs: dict[str, list[str]], k1: float = 1.5, b: float = 0.75) -> None:
+        self.ids = list(docs)
+        self.tf = [Counter(docs[i]) for i in self.ids]
+        self.len = [len(docs[i]) for i in self.ids]
+        self.avg = sum(self.len) / max(1, len(self.len))
+        df: Counter[str] = Counter()
+        for tf in self.tf:
+            df.update(tf.keys())
+        n = len(self.ids)
+        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.k1, self.b = k1, b
+
+    def best(self, words: list[str]) -> tuple[str | None, float]:
+        scores: dict[int, float] = defaultdict(float)
+        for t in set(words):
+            if t not in self.idf:
+                continue
+            for i, tf in enumerate(self.tf):
+                f = tf.get(t)
+                if f:
+                    norm = (
+                        f
+                        * (self.k1 + 1)
+                        / (f + self.k1 * (1 - self.b + self.b * self.len[i] / self.avg))
+                    )
+                    scores[i] += self.idf[t] * norm
+        if not scores:
+            return None, 0.0
+        i = max(scores, key=scores.__getitem__)
+        return self.ids[i], scores[i]
+
+
+def bm25_scorer(base: FactBase) -> Callable[[str], tuple[str | None, float]]:
+    docs = {}
+    for e in base:
+        parts = []
+        for lang in LANGS:
+            parts += [e.label.get(lang), e.definition.get(lang), *e.aliases[lang]]
+            parts += e.examples.get(lang, ())
+        docs[e.id] = simple_tokens(" ".join(parts))
+    model = BM25(docs)
+    return lambda q: model.best(simple_tokens(q))
+
+
+def wratio_scorer(base: FactBase) -> Callable[[str], tuple[str | None, float]]:
+    choices: dict[str, str] = {}
+    for e in base:
+        for lang in LANGS:
+            for n, text in enumerate(
+                [e.label.get(lang), *e.aliases[lang], *e.examples.get(lang, ())]
+            ):
+                choices[f"{e.id}\t{lang}{n}"] = fold(text)
+
+    def score(q: str) -> tuple[str | None, float]:
+        found = process.extractOne(fold(q), choices, scorer=fuzz.WRatio)
+        return (found[2].split("\t")[0], float(found[1])) if found else (None, 0.0)
+
+    return score
+
+
+def baseline_fold(
+    base: FactBase, train: list[Item], test: list[Item], make: Callable, grid: list[float]
+) -> list[tuple[bool, bool]]:
+    scorer = make(base)
+    scored_train = [(scorer(i.q), i) for i in train]
+
+    def outcome(found: tuple[str | None, float], item: Item, th: float) -> tuple[bool, bool]:
+        entry_id, score = found
+        answered = entry_id is not None and score >= th
+        if item.gold is None:
+            return not answered, answered
+        ok = answered and answers_gold(base, entry_id, item.gold)  # type: ignore[arg-type]
+        return ok, answered and not ok
+
+    th = max(grid, key=lambda t: sum(outcome(f, i, t)[0] for f, i in scored_train))
+    return [outcome(scorer(i.q), i, th) for i in test]
+
+
+# ---------------------------------------------------------------- report
+
+
+def summary(results: list[tuple[Item, bool, bool]]) -> dict[str, float]:
+    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    wrong = 0
+    for item, ok, bad in results:
+        key = "oos" if item.gold is None else item.lang
+        groups[key][0] += ok
+        groups[key][1] += 1
+        wrong += bad
+    out = {k: v[0] / v[1] for k, v in groups.items()}
+    out["all"] = sum(v[0] for v in groups.values()) / max(1, len(results))
+    out["wrong"] = wrong / max(1, len(results))
+    return out
+
+
+def line(name: str, s: dict[str, float]) -> str:
+    return (
+        f"| {name} | {s.get('en', 0):.1%} | {s.get('fr', 0):.1%} | {s.get('oos', 0):.1%} "
+        f"| {s['all']:.1%} | {s['wrong']:.1%} |"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--fit", action="store_true", help="refit and write bot/abstention.json")
+    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--show", type=int, default=0, help="print this many failures")
+    parser.add_argument("--knowledge", default=None)
+    args = parser.parse_args()
+    base = knowledge.load(args.knowledge)
+    items = bank(base)
+    parts = folds(items, args.folds, args.seed)
+    started = time.perf_counter()
+
+    if args.fit:
+        rows = out_of_fold_rows(base, parts)
+        model = fit_model(rows)
+        abstention.MODEL_FILE.write_text(
+            json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8"
+        )
+        print(
+            f"fitted on {len(rows)} questions: answer when P(in scope) >= {model.answer_at}, "
+            f"no alternatives when P(correct) >= {model.sure_at}"
+        )
+        print(f"  {'feature':>15} {'scope':>7} {'correct':>7}")
+        for name, a, b in zip(
+            model.scope.features, model.scope.weights, model.correct.weights, strict=True
+        ):
+            print(f"  {name:>15} {a:+7.3f} {b:+7.3f}")
+        return 0
+
+    results: list[tuple[Item, bool, bool]] = []
+    bm25_results: list[tuple[Item, bool, bool]] = []
+    wratio_results: list[tuple[Item, bool, bool]] = []
+    failures = []
+    for k, test in enumerate(parts):
+        model = fit_model(out_of_fold_rows(base, parts, skip=k))
+        held = {i.q for i in test}
+        reduced = without(base, held)
+        engine = Engine(reduced, model)
+        for item in test:
+            answer = engine.ask(item.q)
+            ok, bad = passes(base, item, answer)
+            results.append((item, ok, bad))
+            if not ok:
+                failures.append((item, answer))
+        if not args.no_baselines:
+            train = [i for j, p in enumerate(parts) if j != k for i in p]
+            for make, grid, out in (
+                (bm25_scorer, [0.5 * i for i in range(0, 41)], bm25_results),
+                (wratio_scorer, [float(i) for i in range(40, 100, 2)], wratio_results),
+            ):
+                for item, (ok, bad) in zip(
+                    test, baseline_fold(reduced, train, test, make, grid), strict=True
+                ):
+                    out.append((item, ok, bad))
+    elapsed = time.perf_counter() - started
+    n_in = sum(1 for i in items if i.gold)
+    print(
+        f"{len(items)} bank questions ({n_in} answerable, {len(items) - n_in} out of scope), "
+        f"{args.folds}-fold cross-validation, seed {args.seed}, {elapsed:.0f} s\n"
+    )
+    print("| method | en | fr | out of scope declined | all | wrong answers |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    print(line("engine", summary(results)))
+    if not args.no_baselines:
+        print(line("BM25 (labels, aliases, definitions, examples)", summary(bm25_results)))
+        print(line("WRatio nearest (labels, aliases, examples)", summary(wratio_results)))
+    for item, answer in failures[: args.show]:
+        got = answer.entry.id if answer.entry else "-"
+        print(
+            f"FAIL {item.lang} {item.q!r}: want {item.gold}, got {answer.status} {got} {answer.confidence}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
