@@ -36,6 +36,7 @@ FEATURES = (
     "outside_margin",
     "bayes",
     "bayes_outside",
+    "held_margin",
     "outside_words",
     "unknown_words",
     "uncovered_max",

@@ -18,7 +18,6 @@ from bot.knowledge import LANGS, Entry, FactBase
 from bot.language import LanguageDetector, tokens
 from bot.matching import HAS_FIGURES, MAX_CHARS, WHOLE_KINDS, Index, Match
 
-
 # a declined question names its two closest entries when it is at least this likely to be
 # about the report (a near miss), never for one plainly about something else
 NEAR_SCOPE = 0.3

@@ -710,10 +710,8 @@ def load(directory: Path | str | None = None) -> FactBase:
         raise KnowledgeError(problems)
     assert vocab is not None
     if bank:
-        entries = [
-            replace(e, examples=_merged(e.examples, bank[e.id])) if e.id in bank else e
-            for e in entries
-        ]
+        # the bank holds each entry's own examples first, then those of questions/
+        entries = [replace(e, examples=bank[e.id]) if e.id in bank else e for e in entries]
         by_id = {e.id: e for e in entries}
     return FactBase(tuple(entries), vocab, by_id, out_of_scope)
 

@@ -18,13 +18,17 @@ from collections.abc import Iterable
 LANGS = ("en", "fr")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "´": "'"})
 _TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)?|%", re.UNICODE)
+_SEPARATOR = re.compile(r"[.,]")
 _ACCENTED = re.compile(r"[àâäçéèêëîïôöùûüÿœæ]")
 
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and unify apostrophes; keep everything else."""
+    if text.isascii():
+        return text.lower().replace("`", "'")
     text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return text.lower().replace("œ", "oe").replace("æ", "ae")
 
 
@@ -35,9 +39,11 @@ def tokens(text: str) -> list[str]:
         if tok[0].isdigit():
             # "4,373" is a thousands separator, "3,5" a decimal comma
             out.append(re.sub(r",(?=\d{3}$)", "", tok).replace(",", "."))
-        else:
+        elif "." in tok or "," in tok:
             # a decimal separator glued to letters is punctuation, not part of the word
-            out.extend(t for t in re.split(r"[.,]", tok) if t)
+            out.extend(t for t in _SEPARATOR.split(tok) if t)
+        else:
+            out.append(tok)
     return out
 
 

@@ -21,11 +21,11 @@ returns a `Match` whose band says whether to answer, answer with alternatives, o
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-import math
 from math import log
 
 from rapidfuzz import process
@@ -50,10 +50,18 @@ COMMON = 3  # a word used this often in the fact base and the bank is never "men
 # close its nearest example is), not any particular question.
 # coverage, nearest example, name similarity, name fit, kind/year cues, example usage,
 # nearest example by cosine, naive Bayes; chosen by cross-validation over the bank
-RANK_WEIGHTS = (0.6, 0.0, 0.65, 0.3, 1.0, 0.6, 0.05, 0.1)
+RANK_WEIGHTS = (0.7, 0.0, 0.6, 0.3, 1.0, 0.6, 0.0, 0.1)
 BAYES_ALPHA = 0.1  # naive Bayes smoothing
+PREFIX = 5  # letters of a word's prefix feature
+SHORTLIST = 24  # entries whose example questions are compared one by one
 TEXT_WEIGHT = 0.5  # a word found only in an entry's definition or scope counts this much
 CUE_WEIGHT = 0.35  # a word that says what is asked ("share", "définition") counts this much
+
+
+def _grams(words: frozenset[str] | tuple[str, ...]) -> list[str]:
+    """Naive Bayes features: the words, and the first letters of the longer ones (so that
+    "habitaient" meets "habitent" and "enrolments" meets "enrolled")."""
+    return [*words, *{f"{w[:PREFIX]}~" for w in words if len(w) > PREFIX}]
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,7 @@ class Candidate:
     coverage: float  # share of the question's known words the entry explains
     example: float  # similarity to its nearest example question
     fit: float  # share of the entry's best name the question contains
-    parts: tuple[float, ...] = ()  # the ranking signals, in the order of RANK_WEIGHTS
+    parts: tuple[float, ...] = ()  # the signals of RANK_WEIGHTS, then example containment
 
 
 @dataclass(frozen=True)
@@ -216,14 +224,17 @@ class Index:
         self._usage_postings = {
             tok: [(i, c / n_examples[i]) for i, c in per.items()] for tok, per in usage.items()
         }
-        self._example_postings: dict[str, list[int]] = defaultdict(list)
-        self._example_owner: list[int] = []
-        self._example_weight: list[float] = []
-        for k, (owner, words) in enumerate(examples):
-            self._example_owner.append(owner)
-            self._example_weight.append(sum(self._idf[t] for t in words))
-            for tok in words:
-                self._example_postings[tok].append(k)
+        self._entry_examples: list[list[tuple[frozenset[str], float]]] = [[] for _ in self._docs]
+        self._outside_postings: dict[str, list[int]] = defaultdict(list)
+        self._outside_weight: list[float] = []
+        for owner, words in examples:
+            size = sum(self._idf[t] for t in words)
+            if owner >= 0:
+                self._entry_examples[owner].append((words, size))
+            else:
+                for tok in words:
+                    self._outside_postings[tok].append(len(self._outside_weight))
+                self._outside_weight.append(size)
 
         self._latest = {doc.entry.id: max(map(int, doc.years), default=0) for doc in self._docs}
         self._docs_by_id = {doc.entry.id: doc for doc in self._docs}
@@ -234,13 +245,14 @@ class Index:
         points to, learnt from how staff ask."""
         counts: dict[int, Counter[str]] = defaultdict(Counter)
         for owner, words in examples:
-            counts[owner].update(words)
+            counts[owner].update(_grams(words))
         for i, doc in enumerate(self._docs):
             for phrase in doc.names:
-                counts[i].update(phrase)
+                counts[i].update(_grams(phrase))
         vocabulary = {t for c in counts.values() for t in c}
         size = len(vocabulary)
-        self._classes = [*range(len(self._docs)), -1]
+        # "outside the report" is a class only when the bank has out-of-scope questions
+        self._classes = [*range(len(self._docs)), *([-1] if counts.get(-1) else [])]
         self._bayes_base = [
             log(BAYES_ALPHA) - log(sum(counts[c].values()) + BAYES_ALPHA * size)
             for c in self._classes
@@ -252,7 +264,7 @@ class Index:
 
     def _bayes(self, words: tuple[str, ...]) -> list[float]:
         """P(class | words) for every class, in the order of `_classes`."""
-        known = [t for t in words if t in self._bayes_postings]
+        known = [t for t in _grams(words) if t in self._bayes_postings]
         scores = [len(known) * b for b in self._bayes_base]
         for tok in known:
             for k, gain in self._bayes_postings[tok]:
@@ -414,59 +426,91 @@ class Index:
 
     def rank(self, query: Query) -> tuple[list[Candidate], dict[str, float]]:
         """Candidates sharing a word with the question, best first, and how close the
-        question is to the out-of-scope ones (nearest example, naive Bayes)."""
+        question is to the out-of-scope ones (nearest example, naive Bayes).
+
+        The signals summed from postings rank every entry sharing a word; the nearest
+        example is then measured for a shortlist only, and for the out-of-scope questions."""
         weights = self._weights(query)
         total = sum(weights.values())
         if not total:
-            return [], {"outside": 0.0, "bayes_outside": 0.0}
+            return [], {"outside": 0.0, "bayes_outside": 0.0, "held": 0.0}
         covered: dict[int, float] = defaultdict(float)
+        used: dict[int, float] = defaultdict(float)
         for tok in query.content:
+            weight = weights[tok]
             for i, factor in self._entry_postings[tok]:
-                covered[i] += weights[tok] * factor
-        shared: dict[int, float] = defaultdict(float)
-        for tok, weight in weights.items():
-            for k in self._example_postings.get(tok, ()):
-                shared[k] += weight
-        example: dict[int, float] = defaultdict(float)
-        cosine: dict[int, float] = defaultdict(float)
-        for k, hit in shared.items():
-            owner = self._example_owner[k]
-            sim = 2 * hit / (total + self._example_weight[k])
-            example[owner] = max(example[owner], sim)
-            cosine[owner] = max(cosine[owner], hit / (total * self._example_weight[k]) ** 0.5)
+                covered[i] += weight * factor
+            for i, share in self._usage_postings.get(tok, ()):
+                used[i] += weight * share
         name_hits: dict[int, float] = defaultdict(float)
         for tok in query.content:
             for k in self._name_postings[tok]:
                 name_hits[k] += self._idf[tok]
         fit: dict[int, float] = defaultdict(float)
         name: dict[int, float] = defaultdict(float)
+        owners, sizes = self._name_owner, self._name_weight
         for k, hit in name_hits.items():
-            owner, size = self._name_owner[k], self._name_weight[k]
-            fit[owner] = max(fit[owner], hit / size)
-            name[owner] = max(name[owner], 2 * hit / (total + size))
+            owner, size = owners[k], sizes[k]
+            if hit / size > fit[owner]:
+                fit[owner] = hit / size
+            similarity = 2 * hit / (total + size)
+            if similarity > name[owner]:
+                name[owner] = similarity
         bayes = self._bayes((*query.content, *query.outside))
-        used: dict[int, float] = defaultdict(float)
-        for tok in query.content:
-            for i, share in self._usage_postings.get(tok, ()):
-                used[i] += weights[tok] * share
+        w_cov, w_ex, w_name, w_fit, w_bonus, w_used, w_cos, w_bayes = RANK_WEIGHTS
+        pre = {
+            i: w_cov * cov / total
+            + w_name * name[i]
+            + w_fit * fit[i]
+            + w_bonus * self._bonus(self._docs[i], query)
+            + w_used * used[i] / total
+            + w_bayes * bayes[i]
+            for i, cov in covered.items()
+        }
+        shortlist = sorted(pre, key=pre.__getitem__, reverse=True)[:SHORTLIST]
+        asked = frozenset(weights)
         out = []
-        for i, cov in covered.items():
-            doc = self._docs[i]
+        for i in shortlist:
+            example = cosine = inside = 0.0
+            for words, size in self._entry_examples[i]:
+                common = words & asked
+                if common:
+                    hit = sum([weights[t] for t in common])
+                    if 2 * hit / (total + size) > example:
+                        example = 2 * hit / (total + size)
+                    if hit / (total * size) ** 0.5 > cosine:
+                        cosine = hit / (total * size) ** 0.5
+                    if hit / size > inside:
+                        inside = hit / size
+            score = pre[i] + w_ex * example + w_cos * cosine
             parts = (
-                cov / total,
-                example[i],
+                covered[i] / total,
+                example,
                 name[i],
                 fit[i],
-                self._bonus(doc, query),
+                self._bonus(self._docs[i], query),
                 used[i] / total,
-                cosine[i],
+                cosine,
                 bayes[i],
+                inside,
             )
-            score = sum(w * p for w, p in zip(RANK_WEIGHTS, parts, strict=True))
-            out.append(Candidate(doc.entry, score, cov / total, example[i], fit[i], parts))
+            out.append(
+                Candidate(self._docs[i].entry, score, covered[i] / total, example, fit[i], parts)
+            )
         # equal scores: the latest period first (the report is about 2020, 2019 is the baseline)
         out.sort(key=lambda c: (-round(c.score, 6), -self._latest[c.entry.id], c.entry.id))
-        return out, {"outside": example.get(-1, 0.0), "bayes_outside": bayes[-1]}
+        shared: dict[int, float] = defaultdict(float)
+        for tok, weight in weights.items():
+            for k in self._outside_postings.get(tok, ()):
+                shared[k] += weight
+        outside = max(
+            (2 * hit / (total + self._outside_weight[k]) for k, hit in shared.items()),
+            default=0.0,
+        )
+        # how much of an out-of-scope question the question holds (all of it: a near miss)
+        held = max((hit / self._outside_weight[k] for k, hit in shared.items()), default=0.0)
+        bayes_outside = bayes[-1] if len(bayes) > len(self._docs) else 0.0
+        return out, {"outside": outside, "bayes_outside": bayes_outside, "held": held}
 
     @staticmethod
     def _bonus(doc: _Doc, query: Query) -> float:
@@ -505,9 +549,8 @@ class Index:
         kind = best.entry.kind
         wants_figure = "figure" in query.intents
         doc = self._docs_by_id[best.entry.id]
-        uncovered = [
-            self._idf[t] for t in (*query.content, *query.outside) if t not in doc.words | doc.text
-        ]
+        explained = doc.words | doc.text
+        uncovered = [t for t in (*query.content, *query.outside) if t not in explained]
         named = {t for phrase in doc.names for t in phrase}
         return {
             "score": best.score,
@@ -517,11 +560,12 @@ class Index:
             "fit": best.fit,
             "outside": outside["outside"],
             "outside_margin": outside["outside"] - best.example,
-            "bayes": best.parts[-1],
+            "bayes": best.parts[7],
+            "held_margin": outside["held"] - best.parts[8],
             "bayes_outside": outside["bayes_outside"],
             "outside_words": sum(weights[t] for t in query.outside) / total,
             "unknown_words": len(query.unknown) / max(1, n_words),
-            "uncovered_max": max(uncovered, default=0.0) / self._max_idf,
+            "uncovered_max": max((self._idf[t] for t in uncovered), default=0.0) / self._max_idf,
             "named": sum(w for t, w in weights.items() if t in named) / total,
             "specific": max((self._idf[t] for t in query.content), default=0.0) / self._max_idf,
             "kind_fit": 0.0 if wants_figure and kind not in FIGURE_KINDS + HAS_FIGURES else 1.0,

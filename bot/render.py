@@ -92,8 +92,11 @@ UI: dict[str, dict[str, str]] = {
         "source": "Source",
         "page": "p.",
         "figures": "Chiffres",
-        "maybe": "Ce n'est pas ce que vous cherchiez ? Peut-être :",
-        "unknown_near": "Le Rapport de Mission ne répond pas à cette question ; les sujets les plus proches sont :",
+        "maybe": "Ce n'est pas ce que vous cherchiez\u00a0? Peut-être\u00a0:",
+        "unknown_near": (
+            "Le Rapport de Mission ne répond pas à cette question\u00a0; "
+            "les sujets les plus proches sont\u00a0:"
+        ),
         "unknown": (
             "Le Rapport de Mission ne répond pas à cette question : il couvre l'impact "
             "d'OpenClassrooms en 2020, soit les chiffres clés (progressions professionnelles, "
