@@ -14,6 +14,7 @@ from typing import TextIO
 from bot import knowledge, render
 from bot.answers import Engine
 from bot.config import ConfigError, settings
+from bot.knowledge import LANGS
 
 
 def load_engine(directory: str | Path) -> Engine:
@@ -129,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
             kinds_total[entry.kind] = kinds_total.get(entry.kind, 0) + 1
         total = ", ".join(f"{n} {k}" for k, n in sorted(kinds_total.items()))
         print(f"OK: {len(engine.base)} entries in {len(summary)} files ({total})")
+        base = engine.base
+        examples = {lang: sum(len(e.examples.get(lang, ())) for e in base) for lang in LANGS}
+        outside = {lang: len(base.out_of_scope.get(lang, ())) for lang in LANGS}
+        print(
+            f"Question bank: {examples['en']} English and {examples['fr']} French example "
+            f"questions, {outside['en']} + {outside['fr']} questions the report does not answer"
+        )
     elif args.command == "facts":
         print(engine.base.to_json())
     elif args.command == "chat":
