@@ -55,7 +55,7 @@ def test_bank_questions_become_examples_and_out_of_scope_questions(tmp_path):
 def test_an_entry_may_carry_its_own_examples(tmp_path):
     text = KEY_FIGURES.replace(
         "    related: [job_placement]\n",
-        "    related: [job_placement]\n    examples: {en: [\"jobs found?\"], fr: []}\n",
+        '    related: [job_placement]\n    examples: {en: ["jobs found?"], fr: []}\n',
         1,
     )
     folder = make_base(tmp_path, {KF: text, GL: GLOSSARY})
@@ -63,7 +63,7 @@ def test_an_entry_may_carry_its_own_examples(tmp_path):
 
 
 def test_an_unknown_entry_id_is_reported_with_file_and_line(tmp_path):
-    bank = BANK + "ghost_entry:\n  en: [\"who?\"]\n"
+    bank = BANK + 'ghost_entry:\n  en: ["who?"]\n'
     folder = with_bank(tmp_path, bank)
     with pytest.raises(knowledge.KnowledgeError) as exc:
         knowledge.load(folder)
@@ -76,11 +76,11 @@ def test_an_unknown_entry_id_is_reported_with_file_and_line(tmp_path):
 @pytest.mark.parametrize(
     ("body", "what"),
     [
-        ("job_placements:\n  en: \"one question\"\n", "examples.en: must be a list of questions"),
-        ("job_placements:\n  en: [\"ok\", 12]\n", "examples.en: not a question: 12"),
-        ("job_placements:\n  en: [\"?!\"]\n", "examples.en: not a question: '?!'"),
-        ("job_placements:\n  de: [\"wie viele?\"]\n", "examples.de: unknown language"),
-        ("job_placements: [\"how many?\"]\n", "examples: must have an en and/or a fr list"),
+        ('job_placements:\n  en: "one question"\n', "examples.en: must be a list of questions"),
+        ('job_placements:\n  en: ["ok", 12]\n', "examples.en: not a question: 12"),
+        ('job_placements:\n  en: ["?!"]\n', "examples.en: not a question: '?!'"),
+        ('job_placements:\n  de: ["wie viele?"]\n', "examples.de: unknown language"),
+        ('job_placements: ["how many?"]\n', "examples: must have an en and/or a fr list"),
     ],
 )
 def test_a_badly_shaped_bank_entry_names_file_line_entry_and_field(tmp_path, body, what):
