@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from math import log
@@ -51,6 +52,28 @@ COMMON = 3  # a word used this often in the fact base and the bank is never "men
 # coverage, nearest example, name similarity, name fit, kind/year cues, example usage,
 # nearest example by cosine, naive Bayes; chosen by cross-validation over the bank
 RANK_WEIGHTS = (0.7, 0.0, 0.6, 0.3, 1.0, 0.6, 0.0, 0.1)
+# what is asked against the kind of entry (see Index._kind_cues): figure asked and the entry is
+# a figure / has figures / has none; a share asked of a share / of a count; a count asked of
+# a share / of a count; a definition asked of a figure / of anything else; a person, a lever,
+# a category asked and given; an evolution and a change; the year named / another year; a list
+CUE_WEIGHTS = (
+    0.06,
+    -0.02,
+    -0.08,
+    0.12,
+    -0.08,
+    -0.08,
+    0.03,
+    -0.08,
+    0.04,
+    0.12,
+    0.06,
+    0.06,
+    0.06,
+    0.08,
+    -0.08,
+    -0.02,
+)
 BAYES_ALPHA = 0.1  # naive Bayes smoothing
 PREFIX = 5  # letters of a word's prefix feature
 SHORTLIST = 24  # entries whose example questions are compared one by one
@@ -84,6 +107,7 @@ class Candidate:
     example: float  # similarity to its nearest example question
     fit: float  # share of the entry's best name the question contains
     parts: tuple[float, ...] = ()  # the signals of RANK_WEIGHTS, then example containment
+    cues: tuple[float, ...] = ()  # the indicators of CUE_WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -103,7 +127,6 @@ class Match:
 class _Doc:
     entry: Entry
     names: tuple[frozenset[str], ...]  # labels first, then aliases
-    n_labels: int
     words: frozenset[str]  # names and examples
     text: frozenset[str]  # definition, scope, period (minus the above)
     years: frozenset[str]
@@ -200,17 +223,15 @@ class Index:
         self._name_postings: dict[str, list[int]] = defaultdict(list)
         self._name_owner: list[int] = []
         self._name_weight: list[float] = []
-        self._name_is_label: list[bool] = []
         for i, doc in enumerate(self._docs):
             for tok in doc.words:
                 self._entry_postings[tok].append((i, 1.0))
             for tok in doc.text:
                 self._entry_postings[tok].append((i, TEXT_WEIGHT))
-            for j, phrase in enumerate(doc.names):
+            for phrase in doc.names:
                 k = len(self._name_owner)
                 self._name_owner.append(i)
                 self._name_weight.append(sum(self._idf[t] for t in phrase))
-                self._name_is_label.append(j < doc.n_labels)
                 for tok in phrase:
                     self._name_postings[tok].append(k)
         # how many of an entry's example questions use a word (a word its askers use)
@@ -329,12 +350,10 @@ class Index:
         labels = [entry.label.get(lang) for lang in LANGS]
         aliases = [alias for lang in LANGS for alias in entry.aliases[lang]]
         names: list[frozenset[str]] = []
-        n_labels = 0
-        for i, phrase in enumerate([*labels, *aliases]):
+        for phrase in [*labels, *aliases]:
             content = self._content(self.read(phrase))
             if content:
                 names.append(frozenset(content))
-                n_labels += i < len(labels)
         examples = []
         for lang in LANGS:
             for question in entry.examples.get(lang, ()):
@@ -351,7 +370,7 @@ class Index:
             for part in (entry.period, entry.label):
                 if part is not None:
                     years.update(t for t in tokens(part.get(lang)) if _YEAR.match(t))
-        doc = _Doc(entry, tuple(names), n_labels, words, frozenset(text) - words, frozenset(years))
+        doc = _Doc(entry, tuple(names), words, frozenset(text) - words, frozenset(years))
         return doc, examples
 
     def _mend(self, token: str) -> tuple[str, ...]:
@@ -458,11 +477,12 @@ class Index:
                 name[owner] = similarity
         bayes = self._bayes((*query.content, *query.outside))
         w_cov, w_ex, w_name, w_fit, w_bonus, w_used, w_cos, w_bayes = RANK_WEIGHTS
+        bonus = self._bonus(query)
         pre = {
             i: w_cov * cov / total
             + w_name * name[i]
             + w_fit * fit[i]
-            + w_bonus * self._bonus(self._docs[i], query)
+            + w_bonus * bonus(self._docs[i])
             + w_used * used[i] / total
             + w_bayes * bayes[i]
             for i, cov in covered.items()
@@ -488,14 +508,17 @@ class Index:
                 example,
                 name[i],
                 fit[i],
-                self._bonus(self._docs[i], query),
+                bonus(self._docs[i]),
                 used[i] / total,
                 cosine,
                 bayes[i],
                 inside,
             )
+            cues = self._kind_cues(self._docs[i], query)
             out.append(
-                Candidate(self._docs[i].entry, score, covered[i] / total, example, fit[i], parts)
+                Candidate(
+                    self._docs[i].entry, score, covered[i] / total, example, fit[i], parts, cues
+                )
             )
         # equal scores: the latest period first (the report is about 2020, 2019 is the baseline)
         out.sort(key=lambda c: (-round(c.score, 6), -self._latest[c.entry.id], c.entry.id))
@@ -513,28 +536,50 @@ class Index:
         return out, {"outside": outside, "bayes_outside": bayes_outside, "held": held}
 
     @staticmethod
-    def _bonus(doc: _Doc, query: Query) -> float:
-        kind, intents, bonus = doc.entry.kind, query.intents, 0.0
-        if "figure" in intents:
-            bonus += 0.06 if kind in FIGURE_KINDS else 0.02 if kind in HAS_FIGURES else -0.08
-        if kind in FIGURE_KINDS:
-            is_share = doc.entry.unit in ("percent", "percent_change")
-            if "share" in intents and "count" not in intents:
-                bonus += 0.04 if is_share else -0.08
-            if "count" in intents and "share" not in intents:
-                bonus += -0.08 if is_share else 0.03
-        if "definition" in intents and "figure" not in intents:
-            bonus += -0.04 if kind in FIGURE_KINDS else 0.04
-        if "person" in intents and kind == "person":
-            bonus += 0.08
-        if "lever" in intents and kind == "lever":
-            bonus += 0.06
-        if "category" in intents and kind == "category":
-            bonus += 0.06
-        if "evolution" in intents and doc.entry.unit == "percent_change":
-            bonus += 0.04
-        if query.years and doc.years:
-            bonus += 0.08 if doc.years & set(query.years) else -0.08
+    def _kind_cues(doc: _Doc, query: Query) -> tuple[float, ...]:
+        """Whether the kind of entry fits what is asked, one indicator per CUE_WEIGHTS."""
+        kind, intents, unit = doc.entry.kind, query.intents, doc.entry.unit
+        figure, has_figures = kind in FIGURE_KINDS, kind in HAS_FIGURES
+        is_share = unit in ("percent", "percent_change")
+        share_only = "share" in intents and "count" not in intents
+        count_only = "count" in intents and "share" not in intents
+        defining = "definition" in intents and "figure" not in intents
+        dated = bool(query.years and doc.years)
+        matched = dated and bool(doc.years & set(query.years))
+        return tuple(
+            float(x)
+            for x in (
+                "figure" in intents and figure,
+                "figure" in intents and has_figures,
+                "figure" in intents and not figure and not has_figures,
+                share_only and figure and is_share,
+                share_only and figure and not is_share,
+                count_only and figure and is_share,
+                count_only and figure and not is_share,
+                defining and figure,
+                defining and not figure,
+                "person" in intents and kind == "person",
+                "lever" in intents and kind == "lever",
+                "category" in intents and kind == "category",
+                "evolution" in intents and unit == "percent_change",
+                matched,
+                dated and not matched,
+                kind in WHOLE_KINDS and "figure" not in intents,
+            )
+        )
+
+    def _bonus(self, query: Query) -> Callable[[_Doc], float]:
+        """The kind cues' score of an entry for this question, computed once per kind of
+        entry (its kind, unit and years decide it)."""
+        seen: dict[tuple[str, str | None, frozenset[str]], float] = {}
+
+        def bonus(doc: _Doc) -> float:
+            key = (doc.entry.kind, doc.entry.unit, doc.years)
+            if key not in seen:
+                cues = self._kind_cues(doc, query)
+                seen[key] = sum(w * c for w, c in zip(CUE_WEIGHTS, cues, strict=True))
+            return seen[key]
+
         return bonus
 
     def features(
