@@ -40,9 +40,11 @@ MAX_CHARS = 1000  # a longer question is read up to here
 FIGURE_KINDS = ("figure",)
 HAS_FIGURES = ("category", "lever")
 WHOLE_KINDS = ("overview",)  # answered whole: a list of items with their headline figures
+NUMERIC_KINDS = FIGURE_KINDS + HAS_FIGURES + WHOLE_KINDS  # kinds whose reply holds numbers
 _YEAR = re.compile(r"^(19|20)\d\d$")
 # a year as written in a question: not part of a bigger number ("2,016 students")
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d]|[.,]\d)")
+TYPED_INTENTS = ("list",)  # intents whose cue words are matched as typed, not stemmed
 _ELISIONS = ("qu", "l", "d", "j", "n", "s", "c", "m", "t")
 TIE_MARGIN = 0.02  # closer than this, two unrelated entries are never a "sure" answer
 COMMON = 3  # a word used this often in the fact base and the bank is never "mended"
@@ -52,28 +54,24 @@ COMMON = 3  # a word used this often in the fact base and the bank is never "men
 # coverage, nearest example, name similarity, name fit, kind/year cues, example usage,
 # nearest example by cosine, naive Bayes; chosen by cross-validation over the bank
 RANK_WEIGHTS = (0.7, 0.0, 0.6, 0.3, 1.0, 0.6, 0.0, 0.1)
-# what is asked against the kind of entry (see Index._kind_cues): figure asked and the entry is
-# a figure / has figures / has none; a share asked of a share / of a count; a count asked of
-# a share / of a count; a definition asked of a figure / of anything else; a person, a lever,
-# a category asked and given; an evolution and a change; the year named / another year; a list
+# What is asked against the kind of entry (one weight per indicator of Index._kind_cues):
+# a figure asked, and the entry is a figure / has figures / has none; a share asked, of a
+# share / of a count; a count asked, of a share / of a count; a definition asked, of a
+# figure / of anything else; a person, a lever, a category asked and given; an evolution
+# asked of a change; the year named / another year; a list asked, of an overview / of a
+# single lever or category.
+# fmt: off
 CUE_WEIGHTS = (
+    0.06, -0.02, -0.08,
+    0.12, -0.08,
+    -0.08, 0.03,
+    -0.08, 0.04,
+    0.12, 0.06, 0.06,
     0.06,
-    -0.02,
-    -0.08,
-    0.12,
-    -0.08,
-    -0.08,
-    0.03,
-    -0.08,
-    0.04,
-    0.12,
-    0.06,
-    0.06,
-    0.06,
-    0.08,
-    -0.08,
-    -0.02,
+    0.08, -0.08,
+    0.25, -0.08,
 )
+# fmt: on
 BAYES_ALPHA = 0.1  # naive Bayes smoothing
 PREFIX = 5  # letters of a word's prefix feature
 SHORTLIST = 24  # entries whose example questions are compared one by one
@@ -177,7 +175,12 @@ class Index:
                 self._raw_by_first[word[0]].append(word)
         self.mend = lru_cache(maxsize=16384)(self._mend)
         self._cues: dict[str, frozenset[tuple[str, ...]]] = {}
+        self._typed_cues: dict[str, frozenset[tuple[str, ...]]] = {}
         for intent, per_lang in vocab.intents.items():
+            if intent in TYPED_INTENTS:  # plurals matter: matched on the words as typed
+                typed = (tuple(tokens(cue)) for lang in LANGS for cue in per_lang[lang])
+                self._typed_cues[intent] = frozenset(c for c in typed if c)
+                continue
             canon = (tuple(self.canonical(cue)) for lang in LANGS for cue in per_lang[lang])
             self._cues[intent] = frozenset(c for c in canon if c)
         self._cue_words = {
@@ -423,6 +426,9 @@ class Index:
             for i in range(len(canon) - n + 1)
         }
         intents = {intent for intent, cues in self._cues.items() if not grams.isdisjoint(cues)}
+        typed = [m for tok in tokens(text) for m in self.mend(tok)]
+        typed_grams = {tuple(typed[i : i + n]) for n in (1, 2) for i in range(len(typed) - n + 1)}
+        intents |= {i for i, cues in self._typed_cues.items() if not typed_grams.isdisjoint(cues)}
         words = tuple(dict.fromkeys(self._content(pairs, self._numbers)))
         content = tuple(t for t in words if t in self._known)
         outside = tuple(t for t in words if t in self._outside)
@@ -539,7 +545,7 @@ class Index:
     def _kind_cues(doc: _Doc, query: Query) -> tuple[float, ...]:
         """Whether the kind of entry fits what is asked, one indicator per CUE_WEIGHTS."""
         kind, intents, unit = doc.entry.kind, query.intents, doc.entry.unit
-        figure, has_figures = kind in FIGURE_KINDS, kind in HAS_FIGURES
+        figure, has_figures = kind in FIGURE_KINDS, kind in HAS_FIGURES + WHOLE_KINDS
         is_share = unit in ("percent", "percent_change")
         share_only = "share" in intents and "count" not in intents
         count_only = "count" in intents and "share" not in intents
@@ -564,7 +570,8 @@ class Index:
                 "evolution" in intents and unit == "percent_change",
                 matched,
                 dated and not matched,
-                kind in WHOLE_KINDS and "figure" not in intents,
+                "list" in intents and kind in WHOLE_KINDS,
+                "list" in intents and kind in HAS_FIGURES,
             )
         )
 
@@ -613,7 +620,7 @@ class Index:
             "uncovered_max": max((self._idf[t] for t in uncovered), default=0.0) / self._max_idf,
             "named": sum(w for t, w in weights.items() if t in named) / total,
             "specific": max((self._idf[t] for t in query.content), default=0.0) / self._max_idf,
-            "kind_fit": 0.0 if wants_figure and kind not in FIGURE_KINDS + HAS_FIGURES else 1.0,
+            "kind_fit": 0.0 if wants_figure and kind not in NUMERIC_KINDS else 1.0,
         }
 
     def match(self, question: str, limit: int = 5) -> Match:
