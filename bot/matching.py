@@ -30,7 +30,7 @@ from functools import lru_cache
 from math import log
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.abstention import Model
 from bot.knowledge import LANGS, Entry, FactBase
@@ -44,10 +44,10 @@ NUMERIC_KINDS = FIGURE_KINDS + HAS_FIGURES + WHOLE_KINDS  # kinds whose reply ho
 _YEAR = re.compile(r"^(19|20)\d\d$")
 # a year as written in a question: not part of a bigger number ("2,016 students")
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d]|[.,]\d)")
+COMMON, MORE_COMMON = 3, 5  # a typo's correction: seen this often, and this many times more
 TYPED_INTENTS = ("list",)  # intents whose cue words are matched as typed, not stemmed
-_ELISIONS = ("qu", "l", "d", "j", "n", "s", "c", "m", "t")
+_ELISIONS = ("qu", "l", "d", "j", "n")  # French elisions typed without their apostrophe
 TIE_MARGIN = 0.02  # closer than this, two unrelated entries are never a "sure" answer
-COMMON = 3  # a word used this often in the fact base and the bank is never "mended"
 
 # Ranking weights: the shape of a match (how much of the question an entry explains, how
 # close its nearest example is), not any particular question.
@@ -149,28 +149,41 @@ class Index:
                     self._synonyms[key] = canonical
         self._max_ngram = max((len(k) for k in self._synonyms), default=1)
         # the words as typed, for mending typos: every text of the fact base and the bank
+        # the words as typed, for mending typos: the curated texts (names, definitions,
+        # vocabulary) are the reference; the bank's questions count how common a word is
         raw: Counter[str] = Counter()
+        curated: set[str] = set()
         outside_raw: set[str] = set()
+        inside_raw: Counter[str] = Counter()
         for lang in LANGS:
             for words in vocab.stopwords.get(lang, ()):
-                raw.update(tokens(words))
+                curated.update(tokens(words))
             for cues in vocab.intents.values():
                 for cue in cues[lang]:
-                    raw.update(tokens(cue))
+                    curated.update(tokens(cue))
             for question in base.out_of_scope.get(lang, ()):
                 raw.update(tokens(question))
                 outside_raw.update(tokens(question))
+        for group in vocab.synonyms:
+            for word in group:
+                curated.update(tokens(word))
         for entry in base:
             for lang in LANGS:
                 for text in (entry.label, entry.definition, entry.scope, entry.period):
                     if text is not None:
-                        raw.update(tokens(text.get(lang)))
-                for phrase in (*entry.aliases[lang], *entry.examples.get(lang, ())):
-                    raw.update(tokens(phrase))
+                        curated.update(tokens(text.get(lang)))
+                for alias in entry.aliases[lang]:
+                    curated.update(tokens(alias))
+                for question in entry.examples.get(lang, ()):
+                    inside_raw.update(tokens(question))
+        raw.update(inside_raw)
+        raw.update(curated)
         self._raw = raw
-        self._outside_raw = frozenset(outside_raw)  # never mended: they point outside
+        self._curated = frozenset(curated)
+        # never mended: words only out-of-scope questions use point outside the report
+        self._outside_raw = frozenset(outside_raw - set(inside_raw) - curated)
         self._raw_by_first: dict[str, list[str]] = defaultdict(list)
-        for word in sorted(raw):
+        for word in sorted(curated):
             if word.isalpha() and len(word) >= 3:
                 self._raw_by_first[word[0]].append(word)
         self.mend = lru_cache(maxsize=16384)(self._mend)
@@ -377,34 +390,47 @@ class Index:
         return doc, examples
 
     def _mend(self, token: str) -> tuple[str, ...]:
-        """The word(s) a rare or unknown token stands for: an elision written without its
-        apostrophe ("demploi"), a typo of a common word within a small edit distance (more
-        allowed in longer words, first letter kept), or two words run together. Words the
-        fact base and the bank use often, and words of the out-of-scope questions, are
-        left alone."""
-        seen = self._raw.get(token, 0)
-        if seen >= COMMON or len(token) < 4 or not token.isalpha() or token in self._outside_raw:
+        """The word(s) a token stands for when the fact base's own texts don't use it: an
+        elision written without its apostrophe ("demploi"), a typo within a small edit
+        distance (two edits in long words, one otherwise, a swap of neighbours counting one;
+        the first letter kept), or
+        two words run together. Words of the out-of-scope questions are left alone."""
+        if (
+            token in self._curated
+            or len(token) < 4
+            or not token.isalpha()
+            or token in self._outside_raw
+        ):
             return (token,)
-        for prefix in _ELISIONS:
-            rest = token[len(prefix) :]
-            if token.startswith(prefix) and len(rest) >= 3 and self._raw.get(rest, 0) >= COMMON:
-                return (prefix, rest)
-        budget = 1 if len(token) <= 5 else 2 if len(token) <= 9 else 3
+        # a replacement must be far more common than the token (a bank word used now and
+        # then is someone's wording, not a typo, unless a much commoner word is that close)
+        enough = max(COMMON, MORE_COMMON * self._raw.get(token, 0))
+        if len(token) >= 5:
+            for prefix in _ELISIONS:
+                rest = token[len(prefix) :]
+                if (
+                    token.startswith(prefix)
+                    and rest[0] in "aeiouyh"
+                    and rest in self._curated
+                    and self._raw[rest] >= enough
+                ):
+                    return (prefix, rest)
+        budget = 0 if len(token) < 5 else 1 if len(token) <= 8 else 2
         pool = self._raw_by_first.get(token[0], ())
         found = [
             (word, dist)
             for word, dist, _ in process.extract(
-                token, pool, scorer=Levenshtein.distance, score_cutoff=budget, limit=8
+                token, pool, scorer=OSA.distance, score_cutoff=budget, limit=8
             )
-            if word != token and self._raw[word] >= max(COMMON, 3 * seen)
+            if self._raw[word] >= enough
         ]
         if found:
             return (min(found, key=lambda f: (f[1], -self._raw[f[0]], f[0]))[0],)
-        if seen:
-            return (token,)
+        if token in self._raw:
+            return (token,)  # a word of the bank's questions, not a typo of the fact base's
         for cut in range(3, len(token) - 2):
             left, right = token[:cut], token[cut:]
-            if self._raw.get(left, 0) >= COMMON and self._raw.get(right, 0) >= COMMON:
+            if left in self._curated and right in self._curated:
                 return (left, right)
         return (token,)
 

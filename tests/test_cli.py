@@ -23,8 +23,11 @@ def test_ask_prints_a_plain_text_reply(capsys, base):
 def test_ask_json_contract(capsys):
     assert cli.main(["ask", "--json", "combien d'étudiants en QPV ?"]) == 0
     reply = json.loads(capsys.readouterr().out)
-    assert {"question", "lang", "status", "fact", "alternatives", "text"} <= set(reply)
+    assert {"question", "lang", "status", "fact", "alternatives", "text", "confidence"} <= set(
+        reply
+    )
     assert reply["lang"] == "fr" and reply["status"] == "answer" and reply["fact"] == "qpv_students"
+    assert reply["confidence"] in ("sure", "plausible")
     assert reply["question"] == "combien d'étudiants en QPV ?"
     assert isinstance(reply["alternatives"], list)
 
