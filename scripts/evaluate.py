@@ -123,7 +123,7 @@ def rows_for(index: Index, items: Iterable[Item]) -> list[tuple[dict[str, float]
     return out
 
 
-OOS_COST = 2.5  # answering a question the report doesn't answer costs this many declines
+OOS_COST = 2.0  # answering a question the report doesn't answer costs this many declines
 WRONG_RATE = 0.02  # a "sure" answer is wrong at most this often (the rest offer alternatives)
 
 
