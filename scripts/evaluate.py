@@ -322,6 +322,7 @@ def main() -> int:
     bm25_results: list[tuple[Item, bool, bool]] = []
     wratio_results: list[tuple[Item, bool, bool]] = []
     failures = []
+    offered = sure_wrong = 0  # wrong answers that offered the right one; wrong "sure" ones
     for k, test in enumerate(parts):
         model = fit_model(out_of_fold_rows(base, parts, skip=k))
         held = {i.q for i in test}
@@ -333,6 +334,9 @@ def main() -> int:
             results.append((item, ok, bad))
             if not ok:
                 failures.append((item, answer))
+            if bad and item.gold is not None and answer.confidence == "plausible":
+                offered += item.gold in {e.id for e in answer.alternatives}
+            sure_wrong += bad and answer.confidence == "sure"
         if not args.no_baselines:
             for make, grid, out in (
                 (bm25_scorer, [0.5 * i for i in range(0, 41)], bm25_results),
@@ -354,6 +358,11 @@ def main() -> int:
     if not args.no_baselines:
         print(line("BM25 (labels, aliases, definitions, examples)", summary(bm25_results)))
         print(line("WRatio nearest (labels, aliases, examples)", summary(wratio_results)))
+    print(
+        f"\nOf the engine's wrong answers, {sure_wrong} were 'sure' "
+        f"({sure_wrong / len(items):.1%} of all questions); {offered} were 'plausible' ones "
+        "whose other readings offered the entry asked for."
+    )
     for item, answer in failures[: args.show]:
         got = answer.entry.id if answer.entry else "-"
         verdict = f"{answer.status} {got} {answer.confidence}"
