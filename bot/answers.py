@@ -115,14 +115,11 @@ class Engine:
         }
         if match.status == "unknown" or match.best is None:
             # the closest topics are named only for a near miss
-            near = tuple(c.entry for c in match.candidates[:2]) if match.scope >= NEAR_SCOPE else ()
+            near = tuple(self.index.alternatives(match)) if match.scope >= NEAR_SCOPE else ()
             return Answer(question, lang, "unknown", alternatives=near, **common)
-        common["score"] = match.best.score
-        common["confidence"] = match.band
-        if match.band == "plausible":
-            common["alternatives"] = tuple(self.index.alternatives(match))
         entry = match.best.entry
         wants_whole = bool({"lever", "category", "definition"} & query.intents)
+        main: Entry | None = None
         if entry.kind in HAS_FIGURES and not wants_whole:
             # "how many refugees?": the main figure answers, the others are mentioned
             figures = [e for e in self.base.related(entry) if e.is_figure]
@@ -131,10 +128,15 @@ class Engine:
                 if self.index.wrong_year(main, query):
                     common["reason"] = "not for that year"
                     return Answer(question, lang, "unknown", **common)
-                others = [e for e in self.base.related(main) if e is not entry]
-                siblings = [f for f in figures if f is not main]
-                mentions = tuple(dict.fromkeys([*siblings, *others]))
-                return Answer(question, lang, "answer", main, mentions[:4], **common)
+        common["score"] = match.best.score
+        common["confidence"] = match.band
+        if match.band == "plausible":
+            common["alternatives"] = tuple(self.index.alternatives(match))
+        if main is not None:
+            others = [e for e in self.base.related(main) if e is not entry]
+            siblings = [f for f in self.base.related(entry) if f.is_figure and f is not main]
+            mentions = tuple(dict.fromkeys([*siblings, *others]))
+            return Answer(question, lang, "answer", main, mentions[:4], **common)
         return self._for_entry(question, lang, entry, query.intents, common)
 
     def _for_entry(
