@@ -66,7 +66,7 @@ WORDS = st.sampled_from(
 SPACES = st.sampled_from([" ", "  ", "\t", " \n ", "\u00a0", "\u2028"])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(words=st.lists(st.tuples(WORDS, SPACES), min_size=150, max_size=700))
 def test_the_engine_answers_the_cut_question_as_it_answers_the_whole(engine: Engine, words):
     text = "".join(word + space for word, space in words)
