@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from bot import knowledge, render
-from bot.answers import Engine
+from bot.answers import Answer, Engine
 from bot.config import ConfigError, settings
+from bot.edge import argv_text, json_line, question_text, read_line, writes_unicode
 from bot.knowledge import LANGS
+from bot.matching import MAX_CHARS
 
 
 def load_engine(directory: str | Path) -> Engine:
@@ -33,32 +33,31 @@ def reply_text(engine: Engine, question: str, lang: str | None, default: str) ->
     return render.to_text(engine.ask(question, lang=lang, default_lang=default), engine.base)
 
 
-def reply_json(engine: Engine, question: str, lang: str | None, default: str) -> str:
-    """One JSON object; a help request has status "unknown", no fact, and `help` true."""
+def reply_json(
+    engine: Engine, question: str, lang: str | None, default: str, ascii_only: bool = False
+) -> str:
+    """One JSON object on one line, with every key of the contract whatever the reply.
+
+    A help request has status "unknown", no fact, reason "help" and `help` true."""
     if engine.is_help(question):
         reply_lang = lang or engine.language(question, default)
-        payload: dict[str, object] = {
-            "question": question,
-            "lang": reply_lang,
-            "status": "unknown",
-            "fact": None,
-            "alternatives": [],
-            "help": True,
-            "text": render.help_text(reply_lang),
-        }
+        truncated = len(" ".join(question.split())) > MAX_CHARS
+        answer = Answer(question, reply_lang, "unknown", truncated=truncated, reason="help")
+        payload = {**answer.to_dict(), "help": True, "text": render.help_text(reply_lang)}
     else:
         answer = engine.ask(question, lang=lang, default_lang=default)
         payload = {**answer.to_dict(), "help": False, "text": render.to_text(answer, engine.base)}
-    return json.dumps(payload, ensure_ascii=False)
+    return json_line(payload, ascii_only)
 
 
-def _batch(
-    engine: Engine, lines: Iterable[str], out: TextIO, lang: str | None, default: str
-) -> None:
-    """One JSON line out per line in, flushed at once; stops quietly if the reader goes."""
+def _batch(engine: Engine, lines: BinaryIO, out: TextIO, lang: str | None, default: str) -> None:
+    """One JSON line out per line in, flushed at once; stops quietly if the reader goes.
+
+    Lines are read with a size cap and cut to what the engine reads (`bot.edge`)."""
+    ascii_only = not writes_unicode(out.encoding)
     try:
-        for line in lines:
-            out.write(reply_json(engine, line.rstrip("\r\n"), lang, default) + "\n")
+        while (line := read_line(lines)) is not None:
+            out.write(reply_json(engine, question_text(line), lang, default, ascii_only) + "\n")
             out.flush()
     except BrokenPipeError:
         # the reader closed the pipe: nothing more to say, and nothing left to flush at exit
@@ -72,12 +71,22 @@ def _chat(engine: Engine, lang: str | None, default: str) -> None:
     print("(Ctrl-D to quit)\n")
     while True:
         try:
-            question = input("? ")
+            question = question_text(input("? "))
         except (EOFError, KeyboardInterrupt):
             print()
             return
         if question.strip():
             print(reply_text(engine, question, lang, default) + "\n")
+
+
+def _safe_streams() -> None:
+    """Output that cannot be encoded is replaced, never a crash (PYTHONIOENCODING=ascii);
+    so is undecodable input typed in `chat`. JSON escapes what the output cannot write."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stdin, "replace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors=errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         help="auto (the default): Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT",
     )
     args = parser.parse_args(argv)
+    _safe_streams()
 
     if args.command == "serve":
         from bot.slack_app import serve
@@ -138,17 +148,17 @@ def main(argv: list[str] | None = None) -> int:
             f"questions, {outside['en']} + {outside['fr']} questions the report does not answer"
         )
     elif args.command == "facts":
-        print(engine.base.to_json())
+        print(engine.base.to_json(ascii_only=not writes_unicode(sys.stdout.encoding)))
     elif args.command == "chat":
         _chat(engine, args.lang, default)
     elif args.command == "ask":
-        question = " ".join(args.question)
+        # undecodable bytes become U+FFFD; the engine gets what it reads and no more
+        question = question_text(" ".join(argv_text(a) for a in args.question))
         if args.json and not args.question:
-            # undecodable bytes become U+FFFD: the output stays valid UTF-8 JSON
-            sys.stdin.reconfigure(encoding="utf-8", errors="replace")
-            _batch(engine, sys.stdin, sys.stdout, args.lang, default)
+            _batch(engine, sys.stdin.buffer, sys.stdout, args.lang, default)
         elif args.json:
-            print(reply_json(engine, question, args.lang, default))
+            ascii_only = not writes_unicode(sys.stdout.encoding)
+            print(reply_json(engine, question, args.lang, default, ascii_only))
         else:
             print(reply_text(engine, question, args.lang, default))
     return 0

@@ -5,6 +5,10 @@ chat.postMessage, chat.postEphemeral, users.info, views.publish, apps.connection
 `response_url`s (`/response/<key>`) and a Socket Mode WebSocket (`/socket`). It records
 every call and answers the way Slack does, so a test sends a request to the bot and then
 waits, with a timeout, until the calls it expects have arrived.
+
+A test can make the next calls to one method and channel (or one response_url) fail
+the way Slack does when it is unwell (`fail_next`): 429 with Retry-After, 500, or no
+answer at all. Each call records its `outcome`; only an "ok" one reached the user.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +36,8 @@ class Call:
     args: dict[str, Any]
     key: str = ""  # the response_url's key, the envelope id of a socket ack
     authorization: str | None = None
+    outcome: str = "ok"  # "ok" (the user sees it), or the fault served: "429", "500", "hang"
+    at: float = 0.0  # when it arrived (time.monotonic())
 
     def strings(self) -> list[str]:
         """Every string in the call's arguments, blocks included."""
@@ -53,6 +60,20 @@ class Call:
         return "\n".join(self.strings())
 
 
+@dataclass(frozen=True)
+class Fault:
+    """How one call fails: an HTTP `status` (with `retry_after` seconds for a 429), or,
+    with `hang`, no answer at all until the stub stops."""
+
+    status: int = 0
+    retry_after: int | None = None
+    hang: bool = False
+
+    @property
+    def outcome(self) -> str:
+        return "hang" if self.hang else str(self.status)
+
+
 @dataclass
 class SlackStub:
     bot_token: str
@@ -64,6 +85,9 @@ class SlackStub:
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
+    # (method, channel or response_url key) -> the faults its next calls get, in order
+    _faults: dict[tuple[str, str], list[Fault]] = field(default_factory=dict)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     # ------------------------------------------------------------ server
 
@@ -72,7 +96,7 @@ class SlackStub:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -80,6 +104,7 @@ class SlackStub:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()  # hung calls end now
         for ws in self.sockets:
             await ws.close()
         if self._runner is not None:
@@ -91,6 +116,33 @@ class SlackStub:
 
     def response_url(self, key: str) -> str:
         return f"{self.url}/response/{key}"
+
+    # ------------------------------------------------------------ faults
+
+    def fail_next(self, method: str, key: str, *faults: Fault) -> None:
+        """The next calls of `method` ("response_url" or a Web API method) for `key` (the
+        response_url's key, or the channel) get `faults`, one each; then all is well."""
+        self._faults.setdefault((method, key), []).extend(faults)
+
+    async def _fault(self, call: Call, key: str) -> web.Response | None:
+        """Serve the next fault planned for this call, if any (the call is recorded)."""
+        planned = self._faults.get((call.method, key))
+        fault = planned.pop(0) if planned else None
+        call.outcome = fault.outcome if fault else "ok"
+        await self._record(call)
+        if fault is None:
+            return None
+        if fault.hang:
+            await self._stopping.wait()
+            return web.Response(status=503)
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        error = "ratelimited" if fault.status == 429 else "internal_error"
+        body = {"ok": False, "error": error}
+        return web.json_response(body, status=fault.status, headers=headers)
+
+    def delivered(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
+        """The calls of `method` that went through: what the user actually sees."""
+        return [c for c in self.of(method, where) if c.outcome == "ok"]
 
     # ------------------------------------------------------------ recording
 
@@ -136,7 +188,10 @@ class SlackStub:
             if isinstance(args.get(name), str):
                 args[name] = json.loads(args[name])
         authorization = request.headers.get("Authorization")
-        await self._record(Call(method, args, authorization=authorization))
+        call = Call(method, args, authorization=authorization, at=time.monotonic())
+        failed = await self._fault(call, str(args.get("channel") or ""))
+        if failed is not None:
+            return failed
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if authorization != f"Bearer {expected}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -173,10 +228,9 @@ class SlackStub:
         return {"ok": False, "error": "unknown_method"}
 
     async def _response_url(self, request: web.Request) -> web.Response:
-        await self._record(
-            Call("response_url", await request.json(), key=request.match_info["key"])
-        )
-        return web.json_response({"ok": True})
+        key = request.match_info["key"]
+        call = Call("response_url", await request.json(), key=key, at=time.monotonic())
+        return await self._fault(call, key) or web.json_response({"ok": True})
 
     # ------------------------------------------------------------ Socket Mode
 
