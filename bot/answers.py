@@ -118,6 +118,9 @@ class Engine:
             near = tuple(self.index.alternatives(match)) if match.scope >= NEAR_SCOPE else ()
             return Answer(question, lang, "unknown", alternatives=near, **common)
         entry = match.best.entry
+        if "evolution" in query.intents and entry.is_figure:
+            # "how did the share of women change": the figure's series answers
+            entry = next((s for s in self.base.charts_of(entry) if s.kind == "series"), entry)
         wants_whole = bool({"lever", "category", "definition"} & query.intents)
         main: Entry | None = None
         if entry.kind in HAS_FIGURES and not wants_whole:
@@ -131,7 +134,8 @@ class Engine:
         common["score"] = match.best.score
         common["confidence"] = match.band
         if match.band == "plausible":
-            common["alternatives"] = tuple(self.index.alternatives(match))
+            others = self.index.alternatives(match)
+            common["alternatives"] = tuple(e for e in others if e is not entry)
         if main is not None:
             others = [e for e in self.base.related(main) if e is not entry]
             siblings = [f for f in self.base.related(entry) if f.is_figure and f is not main]
@@ -150,7 +154,8 @@ class Engine:
         related = tuple(self.base.related(entry))
         details: tuple[Entry, ...] = ()
         if entry.kind in WHOLE_KINDS:
-            details, related = related, ()
+            details = tuple(self.base.members(entry)) if entry.members else related
+            related = ()
         elif entry.kind in HAS_FIGURES:
             details = tuple(e for e in related if e.is_figure)
             related = tuple(e for e in related if not e.is_figure)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from bot import knowledge, render
+from bot import charts, knowledge, render
 from bot.answers import Engine
 from bot.config import ConfigError, settings
 from bot.knowledge import LANGS
@@ -34,7 +34,8 @@ def reply_text(engine: Engine, question: str, lang: str | None, default: str) ->
 
 
 def reply_json(engine: Engine, question: str, lang: str | None, default: str) -> str:
-    """One JSON object; a help request has status "unknown", no fact, and `help` true."""
+    """One JSON object; a help request has status "unknown", no fact, and `help` true.
+    `chart` holds a series' or a breakdown's data (ids, labels, values), else null."""
     if engine.is_help(question):
         reply_lang = lang or engine.language(question, default)
         payload: dict[str, object] = {
@@ -45,10 +46,18 @@ def reply_json(engine: Engine, question: str, lang: str | None, default: str) ->
             "alternatives": [],
             "help": True,
             "text": render.help_text(reply_lang),
+            "chart": None,
         }
     else:
         answer = engine.ask(question, lang=lang, default_lang=default)
         payload = {**answer.to_dict(), "help": False, "text": render.to_text(answer, engine.base)}
+        # a series or a breakdown: its data, for scripts that draw their own charts
+        shown = answer.entry if answer.status == "answer" else None
+        payload["chart"] = (
+            charts.chart_data(shown, answer.lang, engine.base).as_dict()
+            if shown is not None and charts.is_chart(shown)
+            else None
+        )
     return json.dumps(payload, ensure_ascii=False)
 
 

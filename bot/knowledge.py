@@ -38,7 +38,10 @@ KINDS: tuple[str, ...] = (
     "commitment",
     "recommendation",
     "overview",
+    "series",
+    "breakdown",
 )
+CHART_KINDS: tuple[str, ...] = ("series", "breakdown")  # kinds that group figures by `members`
 QUALIFIERS: tuple[str, ...] = ("exact", "more_than", "at_least", "about", "almost")
 VOCABULARY_FILE = "vocabulary.yaml"
 QUESTIONS_DIR = "questions"
@@ -112,6 +115,7 @@ class Entry:
     note: Text | None = None
     related: tuple[str, ...] = ()
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    members: tuple[str, ...] = ()  # a series' or a breakdown's figures, in order
 
     @property
     def is_figure(self) -> bool:
@@ -143,6 +147,7 @@ class Entry:
             "availability": self.availability,
             "related": list(self.related),
             "examples": {lang: list(self.examples.get(lang, ())) for lang in LANGS},
+            "members": list(self.members),
             "source": self.source.as_dict(),
             "file": self.file,
         }
@@ -154,6 +159,11 @@ class Unit:
     name: Text
     percent: bool = False
     signed: bool = False
+    measures: str = ""  # what it counts, shared by units one chart may hold ("people")
+
+    @property
+    def measure(self) -> str:
+        return self.measures or self.id
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,14 @@ class FactBase:
 
     def related(self, entry: Entry) -> list[Entry]:
         return [self.by_id[r] for r in entry.related]
+
+    def members(self, entry: Entry) -> list[Entry]:
+        """The figures of a series or a breakdown, in order."""
+        return [self.by_id[m] for m in entry.members]
+
+    def charts_of(self, entry: Entry) -> list[Entry]:
+        """The series and breakdowns that hold `entry` among their members."""
+        return [e for e in self.entries if entry.id in e.members]
 
     def to_json(self) -> str:
         return json.dumps([e.as_dict() for e in self.entries], ensure_ascii=False, indent=2)
@@ -361,6 +379,7 @@ _ENTRY_FIELDS = {
     "related",
     "source",
     "examples",
+    "members",
 }
 
 
@@ -458,6 +477,21 @@ def _entry(
 
     examples = _question_lists(raw.get("examples"), check, "examples")
 
+    members = raw.get("members", [])
+    if kind in CHART_KINDS:
+        if not isinstance(members, list) or len(members) < 2:
+            check.fail("members", "needs a list of two figure ids or more")
+            members = []
+        elif not all(isinstance(m, str) for m in members):
+            check.fail("members", "must be a list of entry ids")
+            members = []
+        elif len(set(members)) != len(members):
+            check.fail("members", "names a figure twice")
+            members = []
+    elif "members" in raw:
+        check.fail("members", f"only a series or a breakdown has members (kind is {kind})")
+        members = []
+
     related = raw.get("related", [])
     if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
         check.fail("related", "must be a list of entry ids")
@@ -492,6 +526,7 @@ def _entry(
         note=text_fields["note"],
         related=tuple(related),
         examples=examples,
+        members=tuple(members),
     )
 
 
@@ -577,7 +612,11 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
         name = check.text(raw if isinstance(raw, Mapping) else {}, "name")
         if name:
             units[str(uid)] = Unit(
-                str(uid), name, bool(raw.get("percent", False)), bool(raw.get("signed", False))
+                str(uid),
+                name,
+                bool(raw.get("percent", False)),
+                bool(raw.get("signed", False)),
+                str(raw.get("measures") or ""),
             )
     availability: dict[str, Text] = {}
     av_lines = _key_lines(_child(node, "availability"))
@@ -705,6 +744,9 @@ def load(directory: Path | str | None = None) -> FactBase:
                     )
             elif rid == entry.id:
                 problems.append(f"{entry.file}:{entry.line}: {entry.id}: related: names itself")
+    if not unreadable:
+        for entry in entries:
+            problems.extend(_chart_problems(entry, by_id, first_at, vocab))
     bank, out_of_scope = _bank(folder, entries, first_at, problems)
     if problems:
         raise KnowledgeError(problems)
@@ -714,6 +756,92 @@ def load(directory: Path | str | None = None) -> FactBase:
         entries = [replace(e, examples=bank[e.id]) if e.id in bank else e for e in entries]
         by_id = {e.id: e for e in entries}
     return FactBase(tuple(entries), vocab, by_id, out_of_scope)
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "janvier"),
+            ("february", "fevrier", "février"),
+            ("march", "mars"),
+            ("april", "avril"),
+            ("may", "mai"),
+            ("june", "juin"),
+            ("july", "juillet"),
+            ("august", "aout", "août"),
+            ("september", "septembre"),
+            ("october", "octobre"),
+            ("november", "novembre"),
+            ("december", "decembre", "décembre"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+
+def period_key(period: Text | None) -> tuple[int, int] | None:
+    """(year, month) of a figure's period, for ordering a series; None without a year.
+
+    The first year the English text names decides ("December 2019" -> (2019, 12)); a
+    period without a month sorts before the months of its year."""
+    if period is None:
+        return None
+    words = period.en.lower().replace(",", " ").split()
+    years = [int(w) for w in words if len(w) == 4 and w.isdigit()]
+    if not years:
+        return None
+    month = next((_MONTHS[w] for w in words if w in _MONTHS), 0)
+    return years[0], month
+
+
+def _chart_problems(
+    entry: Entry,
+    by_id: Mapping[str, Entry],
+    known: Mapping[str, tuple[str, int]],
+    vocab: Vocabulary | None,
+) -> list[str]:
+    """A series' or a breakdown's members: known figures of one measure, in order."""
+    if entry.kind not in CHART_KINDS:
+        return []
+    where = f"{entry.file}:{entry.line}: {entry.id}: members"
+    problems: list[str] = []
+    figures: list[Entry] = []
+    for mid in entry.members:
+        member = by_id.get(mid)
+        if mid not in known:
+            problems.append(f"{where}: unknown id {mid!r}")
+        elif member is None:
+            continue  # invalid itself, reported where it stands
+        elif not member.is_figure or isinstance(member.value, Range) or member.value is None:
+            problems.append(f"{where}: {mid!r} is not a figure with one value")
+        else:
+            figures.append(member)
+    if problems or len(figures) != len(entry.members) or vocab is None:
+        return problems
+    units = vocab.units
+    measures = {units[f.unit].measure if f.unit in units else f.unit for f in figures}
+    if entry.unit is not None and entry.unit in units:
+        measures.add(units[entry.unit].measure)
+    if len(measures) > 1:
+        problems.append(
+            f"{where}: the figures do not share one unit ({', '.join(sorted(measures))})"
+        )
+    if entry.unit is None:
+        problems.append(f"{entry.file}:{entry.line}: {entry.id}: unit: missing")
+    if entry.kind == "series":
+        keys = [period_key(f.period) for f in figures]
+        if any(k is None for k in keys):
+            missing = next(f.id for f, k in zip(figures, keys, strict=True) if k is None)
+            problems.append(f"{where}: {missing!r} has no year in its period")
+        elif any(a >= b for a, b in zip(keys, keys[1:], strict=False)):  # type: ignore[operator]
+            problems.append(f"{where}: the periods must increase from one figure to the next")
+    else:
+        keys = {period_key(f.period) for f in figures}
+        if len(keys) > 1:
+            problems.append(f"{where}: the parts of a breakdown are of one period")
+    return problems
 
 
 def _merged(*parts: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

@@ -32,7 +32,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import knowledge, render
+from bot import charts, knowledge, render
 from bot.adapter import http, socket_mode, track_replies
 from bot.answers import Answer, Engine
 from bot.config import ConfigError, SlackSettings, slack_settings
@@ -67,6 +67,7 @@ class Reply:
     lang: str
     status: str
     fact: str | None = None
+    chart: knowledge.Entry | None = None  # a series or a breakdown: its chart follows the text
 
 
 async def acknowledge(ack: AsyncAck) -> None:
@@ -89,6 +90,7 @@ class MissionBot:
         # users.info calls in progress: concurrent events of one user share one call.
         self.lang_lookups: dict[str, asyncio.Task[str]] = {}
         self.events_seen = RecentIds(EVENTS_REMEMBERED)
+        self.charts = charts.ChartCache(engine.base)  # PNGs per entry and language
         # Never written to the log, even inside an exception's message.
         self._secrets = [
             s for s in (settings.bot_token, settings.signing_secret, settings.app_token) if s
@@ -205,7 +207,31 @@ class MissionBot:
             answer.lang,
             status + (" truncated" if answer.truncated else ""),
             fact,
+            answer.entry if fact is not None and charts.is_chart(answer.entry) else None,
         )
+
+    async def upload_chart(
+        self, client: AsyncWebClient, channel: Any, thread_ts: Any, reply: Reply
+    ) -> None:
+        """A series' or a breakdown's chart, as a PNG uploaded under the text answer (in its
+        thread, or in the DM). The text is already sent: a failed upload (a missing
+        `files:write` scope...) is one warning in the log, nothing more."""
+        if reply.chart is None:
+            return
+        entry, lang = reply.chart, reply.lang
+        title = entry.label.get(lang)
+        try:
+            image = await asyncio.to_thread(self.charts.image, entry, lang)
+            await client.files_upload_v2(
+                channel=str(channel),
+                thread_ts=str(thread_ts) if thread_ts else None,
+                file=image,
+                filename=f"{entry.id}-{lang}.png",
+                title=title,
+                alt_txt=title,
+            )
+        except CALL_ERRORS as exc:
+            log.warning("chart upload to %s failed: %s", channel, _slack_error(exc))
 
     async def answer_command(
         self, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -232,6 +258,7 @@ class MissionBot:
         async with self._apologizing("mention", user, text, _by_post(client, channel, thread)):
             reply = await self.reply(text, user, client, share=False)
             await _post(client, channel, reply, thread)
+            await self.upload_chart(client, channel, thread, reply)
             _log_reply("mention", user, text, reply, started)
 
     async def answer_direct_message(
@@ -248,6 +275,7 @@ class MissionBot:
         async with self._apologizing("dm", user, text, _by_post(client, channel, thread)):
             reply = await self.reply(text, user, client, share=False)
             await _post(client, channel, reply, thread)
+            await self.upload_chart(client, channel, thread, reply)
             _log_reply("dm", user, text, reply, started)
 
     async def publish_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:

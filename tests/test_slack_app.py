@@ -878,6 +878,7 @@ def test_the_manifest_declares_what_the_app_uses():
         "app_mentions:read",
         "im:history",
         "users:read",
+        "files:write",
     }
     settings = manifest["settings"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {
