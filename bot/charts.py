@@ -173,13 +173,13 @@ def png(chart: Chart) -> bytes:
 
     names = [_clip(b.label, 60) for b in chart.bars]
     values = [b.value for b in chart.bars]
-    height = 1.6 + 0.42 * len(names) + (0.35 if chart.note else 0)
+    height = 1.8 + 0.42 * len(names) + (0.35 if chart.note else 0)
     fig = Figure(figsize=(8.5, height), dpi=100)
     ax = fig.add_subplot()
     positions = list(range(len(names)))[::-1]  # the first member on top
     ax.barh(positions, values, color="#7451eb", height=0.6)
     ax.set_yticks(positions, names, fontsize=9)
-    ax.set_title(chart.title, fontsize=11, loc="left", fontweight="bold")
+    fig.suptitle(_wrap(chart.title, 90), x=0.01, ha="left", fontsize=11, fontweight="bold")
     axis = AXIS.get(chart.lang, AXIS["en"])
     ax.set_ylabel(axis[chart.kind], fontsize=9)
     unit = axis["percent"] if chart.percent else f"{axis['count']} ({chart.unit_name})"
@@ -193,9 +193,10 @@ def png(chart: Chart) -> bytes:
         ax.text(bar.value + top * 0.01, pos, bar.short, va="center", fontsize=9)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    footer = chart.source if not chart.note else f"{chart.note}\n{chart.source}"
-    fig.text(0.01, 0.01, _wrap(footer, 120), fontsize=7.5, color="#444444", va="bottom")
-    fig.tight_layout(rect=(0, 0.06 + (0.06 if chart.note else 0) * 4 / height, 1, 1))
+    footer = _wrap(chart.source if not chart.note else f"{chart.note}\n{chart.source}", 120)
+    fig.text(0.01, 0.01, footer, fontsize=7.5, color="#444444", va="bottom")
+    lines = footer.count("\n") + 1
+    fig.tight_layout(rect=(0, min(0.5, (0.08 + 0.14 * lines) / height), 1, 1))
     out = io.BytesIO()
     fig.savefig(out, format="png")
     return out.getvalue()
