@@ -12,6 +12,7 @@ and language: the fact base does not change while the bot runs.
 from __future__ import annotations
 
 import io
+import re
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -97,6 +98,8 @@ def _distinct_parts(labels: list[str]) -> list[str]:
     out = []
     for w in words:
         part = " ".join(w[head : len(w) - tail]).strip(" ,")
+        if head:  # "Part du développement web" -> "développement web", not "Du dév..."
+            part = re.sub(r"^(?:du|des|de la|de l'|d')\s*(?=\S)", "", part)
         out.append(part[:1].upper() + part[1:] if part else " ".join(w))
     return out
 
