@@ -21,6 +21,8 @@ from bot.matching import HAS_FIGURES, MAX_CHARS, WHOLE_KINDS, Index, Match
 # a declined question names its two closest entries when it is at least this likely to be
 # about the report (a near miss), never for one plainly about something else
 NEAR_SCOPE = 0.3
+# a series or a breakdown scoring this close to one of its own figures answers instead
+CHART_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,8 @@ class Engine:
             near = tuple(self.index.alternatives(match)) if match.scope >= NEAR_SCOPE else ()
             return Answer(question, lang, "unknown", alternatives=near, **common)
         entry = match.best.entry
-        if "evolution" in query.intents and entry.is_figure:
-            # "how did the share of women change": the figure's series answers
-            entry = next((s for s in self.base.charts_of(entry) if s.kind == "series"), entry)
+        if entry.is_figure:
+            entry = self._chart_for(entry, match)
         wants_whole = bool({"lever", "category", "definition"} & query.intents)
         main: Entry | None = None
         if entry.kind in HAS_FIGURES and not wants_whole:
@@ -142,6 +143,25 @@ class Engine:
             mentions = tuple(dict.fromkeys([*siblings, *others]))
             return Answer(question, lang, "answer", main, mentions[:4], **common)
         return self._for_entry(question, lang, entry, query.intents, common)
+
+    def _chart_for(self, figure: Entry, match: Match) -> Entry:
+        """The series or breakdown that answers for one of its figures: asked of an
+        evolution ("how did the share of women change"), or ranked about as high as the
+        figure itself ("job seekers men women non binary")."""
+        charts = self.base.charts_of(figure)
+        if not charts:
+            return figure
+        if "evolution" in match.query.intents:
+            series = [c for c in charts if c.kind == "series"]
+            if series:
+                return series[0]
+        best = match.best.score if match.best else 0.0
+        for candidate in match.candidates:
+            if candidate.score < best - CHART_MARGIN:
+                break
+            if candidate.entry in charts:
+                return candidate.entry
+        return figure
 
     def _for_entry(
         self,

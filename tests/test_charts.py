@@ -224,3 +224,17 @@ def test_a_plain_figure_never_imports_matplotlib():
         [sys.executable, "-c", code, str(KNOWLEDGE)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_an_evolution_of_a_member_figure_answers_with_its_series(engine, base):
+    series = base.get("women_free_users_series")
+    figure = base.get(series.members[-1])
+    match = engine.index.match("how did the share of women among free users change?")
+    assert "evolution" in match.query.intents
+    assert engine._chart_for(figure, match) is series
+    plain = engine.index.match("share of women among free users in 2020")
+    assert "evolution" not in plain.query.intents
+    answer = engine.ask("how did the share of women among free users change?")
+    text = render.to_text(answer, base)
+    for line in charts.bars(charts.chart_data(series, "en", base)):
+        assert line in text
