@@ -317,9 +317,14 @@ class MissionBot:
             )
 
     async def share_in_channel(
-        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
     ) -> None:
-        """The "Share in channel" button: the answer posted for all, the private copy removed."""
+        """The "Share in channel" button: the answer posted for all, the private copy removed;
+        a series' or a breakdown's chart follows it in the channel."""
         started = time.perf_counter()
         user = str((body.get("user") or {}).get("id") or "")
         say = _by_respond(respond)
@@ -333,13 +338,13 @@ class MissionBot:
             )
             await respond(delete_original=True)
             fact = answer.entry.id if answer.entry else None
-            _log_reply(
-                "share",
-                user,
-                answer.question,
-                Reply(text, blocks, answer.lang, answer.status, fact),
-                started,
-            )
+            shown = answer.entry if answer.status == "answer" else None
+            chart = shown if charts.is_chart(shown) else None
+            reply = Reply(text, blocks, answer.lang, answer.status, fact, chart)
+            channel = (body.get("channel") or {}).get("id")
+            if channel:
+                await self.upload_chart(client, channel, None, reply)
+            _log_reply("share", user, answer.question, reply, started)
 
     def _answer_from(self, action: dict[str, Any]) -> Answer:
         entry_id, lang, question = render.parse_action_value(str(action.get("value") or ""))

@@ -947,3 +947,15 @@ async def test_a_plain_figure_uploads_nothing(bot: Bot, slack: SlackStub):
     await slack.wait_for("chat.postMessage")
     assert await drain(bot.app)
     assert not slack.of("files.getUploadURLExternal")
+
+
+async def test_sharing_a_chart_answer_uploads_the_chart_in_the_channel(
+    bot: Bot, slack: SlackStub, base
+):
+    entry = base.get("job_seekers_sp_age")
+    value_ = render.action_value(entry.id, "fr", entry.label.fr)
+    share = {"action_id": "mission_share", "block_id": "mission_share", "value": value_}
+    await bot.click(share, "shc")
+    [done] = await slack.wait_for("files.completeUploadExternal")
+    assert done.args["channel_id"] == "C0GENERAL" and not done.args.get("thread_ts")
+    assert done.args["files"][0]["title"] == entry.label.fr
