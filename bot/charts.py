@@ -238,6 +238,7 @@ class ChartCache:
         self.base = base
         self._images: dict[tuple[str, str], bytes] = {}
         self._lock = threading.Lock()
+        self._drawing = threading.Lock()
 
     def image(self, entry: Entry, lang: str) -> bytes:
         key = (entry.id, lang)
@@ -245,9 +246,12 @@ class ChartCache:
             cached = self._images.get(key)
         if cached is not None:
             return cached
-        data = png(chart_data(entry, lang, self.base))
+        with self._drawing:  # matplotlib is not thread-safe: one drawing at a time
+            cached = self._images.get(key)
+            if cached is None:
+                cached = png(chart_data(entry, lang, self.base))
         with self._lock:
-            return self._images.setdefault(key, data)
+            return self._images.setdefault(key, cached)
 
     def __len__(self) -> int:
         return len(self._images)
