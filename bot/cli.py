@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from bot import knowledge, render
+from bot import charts, knowledge, render
 from bot.answers import Answer, Engine
 from bot.config import ConfigError, settings
 from bot.edge import argv_text, json_line, question_text, read_line, writes_unicode
@@ -38,15 +38,24 @@ def reply_json(
 ) -> str:
     """One JSON object on one line, with every key of the contract whatever the reply.
 
-    A help request has status "unknown", no fact, reason "help" and `help` true."""
+    A help request has status "unknown", no fact, reason "help" and `help` true. `chart`
+    holds a series' or a breakdown's data (ids, labels, values), else null."""
     if engine.is_help(question):
         reply_lang = lang or engine.language(question, default)
         truncated = len(" ".join(question.split())) > MAX_CHARS
         answer = Answer(question, reply_lang, "unknown", truncated=truncated, reason="help")
         payload = {**answer.to_dict(), "help": True, "text": render.help_text(reply_lang)}
+        payload["chart"] = None
     else:
         answer = engine.ask(question, lang=lang, default_lang=default)
         payload = {**answer.to_dict(), "help": False, "text": render.to_text(answer, engine.base)}
+        # a series or a breakdown: its data, for scripts that draw their own charts
+        shown = answer.entry if answer.status == "answer" else None
+        payload["chart"] = (
+            charts.chart_data(shown, answer.lang, engine.base).as_dict()
+            if shown is not None and charts.is_chart(shown)
+            else None
+        )
     return json_line(payload, ascii_only)
 
 

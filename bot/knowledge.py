@@ -39,7 +39,10 @@ KINDS: tuple[str, ...] = (
     "commitment",
     "recommendation",
     "overview",
+    "series",
+    "breakdown",
 )
+CHART_KINDS: tuple[str, ...] = ("series", "breakdown")  # kinds that group figures by `members`
 QUALIFIERS: tuple[str, ...] = ("exact", "more_than", "at_least", "about", "almost")
 UNIT_FLAGS: tuple[str, ...] = ("percent", "signed")
 MAX_VALUE = 10**15  # no figure of the report comes near; a bigger one is a typo
@@ -116,6 +119,7 @@ class Entry:
     note: Text | None = None
     related: tuple[str, ...] = ()
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    members: tuple[str, ...] = ()  # a series' or a breakdown's figures, in order
 
     @property
     def is_figure(self) -> bool:
@@ -147,6 +151,7 @@ class Entry:
             "availability": self.availability,
             "related": list(self.related),
             "examples": {lang: list(self.examples.get(lang, ())) for lang in LANGS},
+            "members": list(self.members),
             "source": self.source.as_dict(),
             "file": self.file,
         }
@@ -158,6 +163,11 @@ class Unit:
     name: Text
     percent: bool = False
     signed: bool = False
+    measures: str = ""  # what it counts, shared by units one chart may hold ("people")
+
+    @property
+    def measure(self) -> str:
+        return self.measures or self.id
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,14 @@ class FactBase:
 
     def related(self, entry: Entry) -> list[Entry]:
         return [self.by_id[r] for r in entry.related]
+
+    def members(self, entry: Entry) -> list[Entry]:
+        """The figures of a series or a breakdown, in order."""
+        return [self.by_id[m] for m in entry.members]
+
+    def charts_of(self, entry: Entry) -> list[Entry]:
+        """The series and breakdowns that hold `entry` among their members."""
+        return [e for e in self.entries if entry.id in e.members]
 
     def to_json(self, ascii_only: bool = False) -> str:
         """Every entry as one JSON list; `ascii_only` escapes every non-ASCII character."""
@@ -460,6 +478,7 @@ _ENTRY_FIELDS = {
     "related",
     "source",
     "examples",
+    "members",
 }
 
 
@@ -563,6 +582,21 @@ def _entry(
 
     examples = _question_lists(raw.get("examples"), check, "examples")
 
+    members = raw.get("members", [])
+    if kind in CHART_KINDS:
+        if not isinstance(members, list) or len(members) < 2:
+            check.fail("members", "needs a list of two figure ids or more")
+            members = []
+        elif not all(isinstance(m, str) for m in members):
+            check.fail("members", "must be a list of entry ids")
+            members = []
+        elif len(set(members)) != len(members):
+            check.fail("members", "names a figure twice")
+            members = []
+    elif "members" in raw:
+        check.fail("members", f"only a series or a breakdown has members (kind is {kind})")
+        members = []
+
     related = raw.get("related", [])
     if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
         check.fail("related", "must be a list of entry ids")
@@ -597,6 +631,7 @@ def _entry(
         note=text_fields["note"],
         related=tuple(related),
         examples=examples,
+        members=tuple(members),
     )
 
 
@@ -692,7 +727,7 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
         if not isinstance(raw, Mapping):
             check.fail("-", "must be a mapping with a name (en, fr) and optional flags")
             continue
-        check.unknown_fields(raw, _child(unit_nodes, uid), {"name", *UNIT_FLAGS})
+        check.unknown_fields(raw, _child(unit_nodes, uid), {"name", "measures", *UNIT_FLAGS})
         flags = {}
         for flag in UNIT_FLAGS:
             value = raw.get(flag, False)
@@ -702,7 +737,11 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
             flags[flag] = value is True
         name = check.text(raw, "name")
         if name:
-            units[uid] = Unit(uid, name, flags["percent"], flags["signed"])
+            measures = raw.get("measures", "")
+            if not isinstance(measures, str):
+                check.fail("measures", f"must be a word such as people, not {shown(measures)}")
+                continue
+            units[uid] = Unit(uid, name, flags["percent"], flags["signed"], measures.strip())
     availability: dict[str, Text] = {}
     av_lines = _key_lines(_child(node, "availability"))
     for level, raw in (data.get("availability") or {}).items():
@@ -844,6 +883,9 @@ def load(directory: Path | str | None = None) -> FactBase:
                     )
             elif rid == entry.id:
                 problems.append(f"{entry.file}:{entry.line}: {entry.id}: related: names itself")
+    if not unreadable:
+        for entry in entries:
+            problems.extend(_chart_problems(entry, by_id, first_at, vocab))
     bank, out_of_scope = _bank(folder, entries, first_at, problems)
     if problems:
         raise KnowledgeError(problems)
@@ -858,6 +900,92 @@ def load(directory: Path | str | None = None) -> FactBase:
 def _present(path: Path) -> bool:
     """True if something is there, even a link that leads nowhere (reported when read)."""
     return path.is_symlink() or path.exists()
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "janvier"),
+            ("february", "fevrier", "février"),
+            ("march", "mars"),
+            ("april", "avril"),
+            ("may", "mai"),
+            ("june", "juin"),
+            ("july", "juillet"),
+            ("august", "aout", "août"),
+            ("september", "septembre"),
+            ("october", "octobre"),
+            ("november", "novembre"),
+            ("december", "decembre", "décembre"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+
+def period_key(period: Text | None) -> tuple[int, int] | None:
+    """(year, month) of a figure's period, for ordering a series; None without a year.
+
+    The first year the English text names decides ("December 2019" -> (2019, 12)); a
+    period without a month sorts before the months of its year."""
+    if period is None:
+        return None
+    words = period.en.lower().replace(",", " ").split()
+    years = [int(w) for w in words if len(w) == 4 and w.isdigit()]
+    if not years:
+        return None
+    month = next((_MONTHS[w] for w in words if w in _MONTHS), 0)
+    return years[0], month
+
+
+def _chart_problems(
+    entry: Entry,
+    by_id: Mapping[str, Entry],
+    known: Mapping[str, tuple[str, int]],
+    vocab: Vocabulary | None,
+) -> list[str]:
+    """A series' or a breakdown's members: known figures of one measure, in order."""
+    if entry.kind not in CHART_KINDS:
+        return []
+    where = f"{entry.file}:{entry.line}: {entry.id}: members"
+    problems: list[str] = []
+    figures: list[Entry] = []
+    for mid in entry.members:
+        member = by_id.get(mid)
+        if mid not in known:
+            problems.append(f"{where}: unknown id {mid!r}")
+        elif member is None:
+            continue  # invalid itself, reported where it stands
+        elif not member.is_figure or isinstance(member.value, Range) or member.value is None:
+            problems.append(f"{where}: {mid!r} is not a figure with one value")
+        else:
+            figures.append(member)
+    if problems or len(figures) != len(entry.members) or vocab is None:
+        return problems
+    units = vocab.units
+    measures = {units[f.unit].measure if f.unit in units else f.unit for f in figures}
+    if entry.unit is not None and entry.unit in units:
+        measures.add(units[entry.unit].measure)
+    if len(measures) > 1:
+        problems.append(
+            f"{where}: the figures do not share one unit ({', '.join(sorted(measures))})"
+        )
+    if entry.unit is None:
+        problems.append(f"{entry.file}:{entry.line}: {entry.id}: unit: missing")
+    if entry.kind == "series":
+        keys = [period_key(f.period) for f in figures]
+        if any(k is None for k in keys):
+            missing = next(f.id for f, k in zip(figures, keys, strict=True) if k is None)
+            problems.append(f"{where}: {missing!r} has no year in its period")
+        elif any(a >= b for a, b in zip(keys, keys[1:], strict=False)):  # type: ignore[operator]
+            problems.append(f"{where}: the periods must increase from one figure to the next")
+    else:
+        keys = {period_key(f.period) for f in figures}
+        if len(keys) > 1:
+            problems.append(f"{where}: the parts of a breakdown are of one period")
+    return problems
 
 
 def _merged(*parts: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:

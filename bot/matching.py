@@ -36,7 +36,9 @@ from bot.mending import Mender
 MAX_CHARS = 1000  # a longer question is read up to here
 FIGURE_KINDS = ("figure",)
 HAS_FIGURES = ("category", "lever")
-WHOLE_KINDS = ("overview",)  # answered whole: a list of items with their headline figures
+# answered whole: a list of items with their headline figures (a series' or a breakdown's
+# items are its members)
+WHOLE_KINDS = ("overview", "series", "breakdown")
 NUMERIC_KINDS = FIGURE_KINDS + HAS_FIGURES + WHOLE_KINDS  # kinds whose reply holds numbers
 _YEAR = re.compile(r"^(19|20)\d\d$")
 # a year as written in a question: not part of a bigger number ("2,016 students")

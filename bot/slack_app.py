@@ -39,7 +39,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import knowledge, render
+from bot import charts, knowledge, render
 from bot.adapter import http, socket_mode, track_replies
 from bot.adapter.gate import clip
 from bot.answers import Answer, Engine
@@ -79,6 +79,7 @@ class Reply:
     lang: str
     status: str
     fact: str | None = None
+    chart: knowledge.Entry | None = None  # a series or a breakdown: its chart follows the text
 
 
 async def acknowledge(ack: AsyncAck) -> None:
@@ -109,6 +110,7 @@ class MissionBot:
         # The CPU work of every reply, one at a time: a single worker thread competes with
         # the event loop for the interpreter, several would keep it waiting longer.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mission-engine")
+        self.charts = charts.ChartCache(engine.base)  # PNGs per entry and language
         # Never written to the log, even inside an exception's message.
         self._secrets = [
             s for s in (settings.bot_token, settings.signing_secret, settings.app_token) if s
@@ -246,7 +248,31 @@ class MissionBot:
             answer.lang,
             status + (" truncated" if answer.truncated else ""),
             fact,
+            answer.entry if fact is not None and charts.is_chart(answer.entry) else None,
         )
+
+    async def upload_chart(
+        self, client: AsyncWebClient, channel: Any, thread_ts: Any, reply: Reply
+    ) -> None:
+        """A series' or a breakdown's chart, as a PNG uploaded under the text answer (in its
+        thread, or in the DM). The text is already sent: a failed upload (a missing
+        `files:write` scope...) is one warning in the log, nothing more."""
+        if reply.chart is None:
+            return
+        entry, lang = reply.chart, reply.lang
+        title = entry.label.get(lang)
+        try:
+            image = await asyncio.to_thread(self.charts.image, entry, lang)
+            await client.files_upload_v2(
+                channel=str(channel),
+                thread_ts=str(thread_ts) if thread_ts else None,
+                file=image,
+                filename=f"{entry.id}-{lang}.png",
+                title=title,
+                alt_txt=title,
+            )
+        except CALL_ERRORS as exc:
+            log.warning("chart upload to %s failed: %s", channel, _slack_error(exc))
 
     async def answer_command(
         self, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -279,6 +305,7 @@ class MissionBot:
         async with self._apologizing("mention", user, text, self._by_post(client, channel, thread)):
             reply = await self.reply(text, user, client, share=False)
             await self._post(client, channel, reply, thread)
+            await self.upload_chart(client, channel, thread, reply)
             _log_reply("mention", user, text, reply, started)
 
     async def answer_direct_message(
@@ -295,6 +322,7 @@ class MissionBot:
         async with self._apologizing("dm", user, text, self._by_post(client, channel, thread)):
             reply = await self.reply(text, user, client, share=False)
             await self._post(client, channel, reply, thread)
+            await self.upload_chart(client, channel, thread, reply)
             _log_reply("dm", user, text, reply, started)
 
     async def publish_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -341,9 +369,14 @@ class MissionBot:
             )
 
     async def share_in_channel(
-        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
     ) -> None:
-        """The "Share in channel" button: the answer posted for all, the private copy removed."""
+        """The "Share in channel" button: the answer posted for all, the private copy removed;
+        a series' or a breakdown's chart follows it in the channel."""
         started = time.perf_counter()
         user = _user_of(body)
         if not _can_respond(body, "share", user):
@@ -369,13 +402,13 @@ class MissionBot:
             except NotDelivered as exc:
                 log.warning("private copy not deleted user=%s: %s", user, exc)
             fact = answer.entry.id if answer.entry else None
-            _log_reply(
-                "share",
-                user,
-                answer.question,
-                Reply(text, blocks, answer.lang, answer.status, fact),
-                started,
-            )
+            shown = answer.entry if answer.status == "answer" else None
+            chart = shown if charts.is_chart(shown) else None
+            reply = Reply(text, blocks, answer.lang, answer.status, fact, chart)
+            channel = (body.get("channel") or {}).get("id")
+            if channel:
+                await self.upload_chart(client, channel, None, reply)
+            _log_reply("share", user, answer.question, reply, started)
 
     def _chosen(
         self,

@@ -12,7 +12,9 @@ A question passes as in the evaluation script: an expected answer must carry the
 tokens in the reply text (and the reply's language); an out-of-scope question must be
 answered "unknown". Baselines answer "unknown" below a score threshold chosen as the best
 one for them on this very set (an advantage the bot does not get).
-Then it times `mission-bot ask "..."` from a cold start and 1,000 questions in batch mode.
+Then it times `mission-bot ask "..."` from a cold start and 1,000 questions in batch mode,
+and the charts: the first chart drawn in a fresh process (matplotlib's import included)
+and a cached one (`--charts-only` times the charts alone).
 """
 
 from __future__ import annotations
@@ -189,12 +191,65 @@ def cli_timings(questions: list[str]) -> dict:
     return {"cold_start_s": statistics.median(colds), "batch_1000_s": elapsed}
 
 
+CHART_TIMING = """
+import statistics, sys, time
+from bot import charts, knowledge
+base = knowledge.load()
+cache = charts.ChartCache(base)
+entry = base.get(sys.argv[1])
+start = time.perf_counter()
+cache.image(entry, "fr")
+first = time.perf_counter() - start
+cached = []
+for _ in range(1000):
+    start = time.perf_counter()
+    cache.image(entry, "fr")
+    cached.append(time.perf_counter() - start)
+print(first, statistics.median(cached), max(cached))
+"""
+
+
+def chart_timings(entry_id: str = "job_seekers_sp_qualification") -> dict:
+    """The first chart of a fresh process (median of 3 processes) and a cached one."""
+    firsts, cached, worst = [], [], []
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", CHART_TIMING, entry_id],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        first, median, most = (float(x) for x in done.stdout.split())
+        firsts.append(first)
+        cached.append(median)
+        worst.append(most)
+    return {
+        "first_s": statistics.median(firsts),
+        "cached_ms": statistics.median(cached) * 1000,
+        "cached_max_ms": max(worst) * 1000,
+    }
+
+
+def print_chart_timings() -> None:
+    charts = chart_timings()
+    print(
+        f"\nFirst chart drawn in a fresh process (median of 3): {charts['first_s']:.2f} s; "
+        f"a cached chart: {charts['cached_ms']:.4f} ms (slowest of 3,000: "
+        f"{charts['cached_max_ms']:.3f} ms)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per question")
     parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end CLI timings")
+    parser.add_argument("--charts-only", action="store_true", help="time the charts only")
     args = parser.parse_args()
+    if args.charts_only:
+        print_chart_timings()
+        return 0
     if not args.questions.exists():
         print(f"No question set at {args.questions}", file=sys.stderr)
         return 2
@@ -239,6 +294,7 @@ def main() -> int:
             f"\n`mission-bot ask` cold start (median of 5): {timings['cold_start_s']:.2f} s; "
             f"1,000 questions in batch mode: {timings['batch_1000_s']:.2f} s"
         )
+    print_chart_timings()
     return 0
 
 

@@ -94,14 +94,15 @@ def folds(items: list[Item], k: int, seed: int) -> list[list[Item]]:
 def answers_gold(base: FactBase, entry_id: str, gold: str) -> bool:
     """Whether entry `entry_id`, given as the answer, answers a question about `gold`:
     it is that entry, or the figure that answers for that category or lever, or a list
-    whose reply shows it (the items of an overview, the figures of a lever or category)."""
+    whose reply shows it (the items of an overview, a series' or a breakdown's members,
+    the figures of a lever or category)."""
     if entry_id == gold:
         return True
     chosen, wanted = base.by_id[entry_id], base.by_id[gold]
     if wanted.kind in HAS_FIGURES and entry_id in wanted.related:
         return True  # "how many refugees?": the category's figure
-    if chosen.kind in WHOLE_KINDS:
-        return gold in chosen.related[:MAX_ITEMS]
+    if chosen.kind in WHOLE_KINDS:  # a series or a breakdown shows its members
+        return gold in (chosen.members or chosen.related)[:MAX_ITEMS]
     if chosen.kind in HAS_FIGURES:
         return gold in [e.id for e in base.related(chosen) if e.is_figure][:MAX_DETAILS]
     return False

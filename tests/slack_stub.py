@@ -1,8 +1,11 @@
 """A local stand-in for Slack, for the end-to-end tests of the Slack app.
 
 It serves, on 127.0.0.1, what the bot calls: the Web API (`/api/<method>`: auth.test,
-chat.postMessage, chat.postEphemeral, users.info, views.publish, apps.connections.open),
-`response_url`s (`/response/<key>`) and a Socket Mode WebSocket (`/socket`). It records
+chat.postMessage, chat.postEphemeral, users.info, views.publish, apps.connections.open, and
+the three steps of a file upload: files.getUploadURLExternal, the upload itself at
+`/upload/<file id>`, files.completeUploadExternal), `response_url`s (`/response/<key>`)
+and a Socket Mode WebSocket (`/socket`). Setting `upload_error` (e.g. "missing_scope")
+makes files.getUploadURLExternal fail as Slack does. It records
 every call and answers the way Slack does, so a test sends a request to the bot and then
 waits, with a timeout, until the calls it expects have arrived.
 
@@ -82,6 +85,8 @@ class SlackStub:
     calls: list[Call] = field(default_factory=list)
     url: str = ""
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    upload_error: str = ""  # files.getUploadURLExternal answers this error when set
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes uploaded
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
@@ -95,6 +100,7 @@ class SlackStub:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -184,7 +190,7 @@ class SlackStub:
                 args.update(await request.json())
             else:
                 args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
-        for name in ("blocks", "view"):  # form-encoded JSON, as the SDK may send them
+        for name in ("blocks", "view", "files"):  # form-encoded JSON, as the SDK may send them
             if isinstance(args.get(name), str):
                 args[name] = json.loads(args[name])
         authorization = request.headers.get("Authorization")
@@ -223,9 +229,23 @@ class SlackStub:
         if method == "views.publish":
             view = {**(args.get("view") or {}), "id": "V0HOME"}
             return {"ok": True, "view": view}
+        if method == "files.getUploadURLExternal":
+            if self.upload_error:
+                return {"ok": False, "error": self.upload_error}
+            file_id = f"F{next(self._ts):08d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = [{"id": f.get("id"), "title": f.get("title")} for f in args.get("files") or []]
+            return {"ok": True, "files": files}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
         return {"ok": False, "error": "unknown_method"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        await self._record(Call("upload", {"file_id": file_id}, key=file_id))
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
 
     async def _response_url(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]

@@ -134,6 +134,7 @@ CONTRACT_KEYS = {
     "truncated",
     "reason",
     "help",
+    "chart",
 }
 
 

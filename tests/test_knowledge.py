@@ -942,7 +942,7 @@ def vocabulary_with(tmp_path, old, new):
     return folder, text
 
 
-STUDENTS_UNIT = "students: {name: {en: students, fr: étudiants}}"
+STUDENTS_UNIT = "students: {name: {en: students, fr: étudiants}, measures: people}"
 
 
 @pytest.mark.parametrize(

@@ -729,6 +729,7 @@ def test_the_manifest_declares_what_the_app_uses():
         "app_mentions:read",
         "im:history",
         "users:read",
+        "files:write",
     }
     settings = manifest["settings"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {
@@ -749,3 +750,63 @@ def test_slack_markup_reads_as_plain_text():
     text = plain_text(wire)
     assert "<!" not in text and "<@" not in text and "http" not in text
     assert "the site" in text and "general" in text and "<b>" in text
+
+
+# ---------------------------------------------------------------- charts
+
+
+async def test_a_series_answer_uploads_its_chart_in_the_thread(bot: Bot, slack: SlackStub, base):
+    from bot import charts
+
+    entry = base.get("free_users_reasons")
+    await bot.event(mention(entry.label.fr, "1700000700.000700"), "EvChart1")
+    [post] = await slack.wait_for("chat.postMessage")
+    assert render.escape(entry.note.fr) in post.text()
+    [done] = await slack.wait_for("files.completeUploadExternal")
+    assert done.args["channel_id"] == "C0GENERAL"
+    assert done.args["thread_ts"] == "1700000700.000700"
+    assert done.args["files"][0]["title"] == entry.label.fr
+    [asked] = slack.of("files.getUploadURLExternal")
+    assert asked.args["filename"] == f"{entry.id}-fr.png"
+    [image] = slack.uploads.values()
+    width, height = charts.png_size(image)
+    assert width > 300 and height > 150
+    # the same chart again comes from the app's cache: the same bytes
+    await bot.event(direct_message(entry.label.fr, "1700000800.000800"), "EvChart2")
+    await slack.wait_for("files.completeUploadExternal", count=2)
+    assert len(set(slack.uploads.values())) == 1
+
+
+async def test_a_failed_upload_still_answers_and_logs_one_warning(
+    bot: Bot, slack: SlackStub, base, caplog
+):
+    caplog.set_level(logging.WARNING, logger="bot.slack")
+    slack.upload_error = "missing_scope"
+    entry = base.get("women_free_users_series")
+    await bot.event(direct_message(entry.label.en, "1700000900.000900"), "EvChart3")
+    [post] = await slack.wait_for("chat.postMessage")
+    assert value(base, "women_free_users_2018", "en") in post.text()
+    await slack.wait_for("files.getUploadURLExternal")
+    assert await drain(bot.app)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "missing_scope" in warnings[0].getMessage()
+    assert not slack.of("files.completeUploadExternal") and not slack.uploads
+
+
+async def test_a_plain_figure_uploads_nothing(bot: Bot, slack: SlackStub):
+    await bot.event(direct_message(QPV_EN, "1700001000.001000"), "EvChart4")
+    await slack.wait_for("chat.postMessage")
+    assert await drain(bot.app)
+    assert not slack.of("files.getUploadURLExternal")
+
+
+async def test_sharing_a_chart_answer_uploads_the_chart_in_the_channel(
+    bot: Bot, slack: SlackStub, base
+):
+    entry = base.get("job_seekers_sp_age")
+    value_ = render.action_value(entry.id, "fr", entry.label.fr)
+    share = {"action_id": "mission_share", "block_id": "mission_share", "value": value_}
+    await bot.click(share, "shc")
+    [done] = await slack.wait_for("files.completeUploadExternal")
+    assert done.args["channel_id"] == "C0GENERAL" and not done.args.get("thread_ts")
+    assert done.args["files"][0]["title"] == entry.label.fr
