@@ -283,13 +283,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.mode, args.knowledge)
 
 
-def _period(args: argparse.Namespace) -> tuple[float, float]:
-    now = time.time()
+def _since(text: str) -> float:
+    """--since as Unix time; argparse reports a bad one."""
     try:
-        return report.parse_since(args.since, now), now
+        return report.parse_since(text, time.time())
     except ValueError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(2) from None
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _records(since: float, until: float) -> tuple[str, list]:
@@ -304,7 +303,7 @@ def _records(since: float, until: float) -> tuple[str, list]:
 
 
 def cmd_misses(args: argparse.Namespace) -> int:
-    since, until = _period(args)
+    since, until = args.since, time.time()
     where, records = _records(since, until)
     found = report.misses(records)
     if args.json:
@@ -315,7 +314,7 @@ def cmd_misses(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    since, until = _period(args)
+    since, until = args.since, time.time()
     where, records = _records(since, until)
     result = report.stats(records, since, until)
     if args.json:
@@ -373,12 +372,12 @@ def parser() -> argparse.ArgumentParser:
     misses = sub.add_parser(
         "misses", help="questions unanswered, plausible or marked not helpful, by wording"
     )
-    misses.add_argument("--since", default=report.DEFAULT_SINCE, help=since_help)
+    misses.add_argument("--since", type=_since, default=report.DEFAULT_SINCE, help=since_help)
     misses.add_argument("--json", action="store_true", help="as one JSON list")
     misses.set_defaults(run=cmd_misses)
 
     stats = sub.add_parser("stats", help="questions per week and language, answer rate, feedback")
-    stats.add_argument("--since", default=report.DEFAULT_SINCE, help=since_help)
+    stats.add_argument("--since", type=_since, default=report.DEFAULT_SINCE, help=since_help)
     stats.add_argument("--json", action="store_true", help="as one JSON object")
     stats.set_defaults(run=cmd_stats)
     return top

@@ -2,7 +2,7 @@
 
 The "👍 Helpful" / "👎 Not what I asked" buttons under an answer (their value names the
 logged question), the optional "what were you looking for?" modal a 👎 opens, the short
-replies to a vote, and the App Home's "most asked this month". Like `bot.render`, this
+replies to a vote, and the App Home's "most asked" lately. Like `bot.render`, this
 module never imports Slack's SDK; `bot.slack_app` sends what it lays out.
 """
 
@@ -21,6 +21,7 @@ MODAL = "mission_feedback_comment"
 WANTED_BLOCK = "mission_wanted"
 WANTED_ACTION = "wanted"
 MAX_BLOCKS = 50  # Slack's limit for one message
+MOST_ASKED_DAYS = 30  # the Home tab's "most asked" looks this far back
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -35,7 +36,7 @@ TEXT: dict[str, dict[str, str]] = {
         "hint": "Your words help the maintainers add what is missing.",
         "send": "Send",
         "close": "Close",
-        "most_asked": "Most asked this month",
+        "most_asked": "Most asked in the last {days} days",
         "times": "{n} questions",
     },
     "fr": {
@@ -50,7 +51,7 @@ TEXT: dict[str, dict[str, str]] = {
         "hint": "Vos mots aident les mainteneurs à ajouter ce qui manque.",
         "send": "Envoyer",
         "close": "Fermer",
-        "most_asked": "Les plus demandés ce mois-ci",
+        "most_asked": "Les plus demandés ces {days} derniers jours",
         "times": "{n} questions",
     },
 }
@@ -123,7 +124,8 @@ def wanted(view: dict[str, Any]) -> str:
 def most_asked_blocks(
     base: FactBase, lang: str, counts: list[tuple[str, int]]
 ) -> list[dict[str, Any]]:
-    """The Home tab's "most asked this month": each entry's label, figure and count."""
+    """The Home tab's "most asked" lately (`counts`, from the last MOST_ASKED_DAYS days):
+    each entry's label, figure and count."""
     lines = []
     for fact, n in counts:
         entry = base.by_id.get(fact)
@@ -135,7 +137,7 @@ def most_asked_blocks(
         lines.append(f"{len(lines) + 1}. {render.escape(label)} _({times})_")
     if not lines:
         return []
-    title = render.escape(t(lang, "most_asked"))
+    title = render.escape(t(lang, "most_asked").format(days=MOST_ASKED_DAYS))
     return [
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*{title}*\n" + "\n".join(lines)}}
     ]

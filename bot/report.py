@@ -84,7 +84,7 @@ class Miss:
     offered: Counter[str] = field(default_factory=Counter)  # other readings or closest topics
     wanted: list[str] = field(default_factory=list)  # what 👎 voters said they looked for
     langs: Counter[str] = field(default_factory=Counter)
-    last_asked: int = 0
+    last_asked: float = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {

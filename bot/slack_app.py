@@ -53,7 +53,6 @@ LOCALE_TTL_SECONDS = 6 * 3600  # a user's Slack language rarely changes
 LOCALE_RETRY_SECONDS = 60  # after a failed users.info, the default language meanwhile
 LOCALE_USERS = 5_000
 LOG_QUESTION_CHARS = 300
-MOST_ASKED_DAYS = 30  # the Home tab's "most asked" looks this far back
 MOST_ASKED_SHOWN = 5
 # What a failed Web API call raises: logged as a warning, the listener goes on.
 CALL_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
@@ -396,7 +395,7 @@ class MissionBot:
         """The entries most asked for lately; none without a store, or if it fails."""
         if self.store is None:
             return []
-        since = time.time() - MOST_ASKED_DAYS * DAY_SECONDS
+        since = time.time() - feedback_view.MOST_ASKED_DAYS * DAY_SECONDS
         try:
             return await asyncio.to_thread(self.store.most_asked, since, MOST_ASKED_SHOWN)
         except StoreError as exc:

@@ -50,7 +50,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
         """CREATE TABLE questions (
             id TEXT PRIMARY KEY,
-            asked_at BIGINT NOT NULL,
+            asked_at DOUBLE PRECISION NOT NULL,
             surface TEXT NOT NULL,
             lang TEXT NOT NULL,
             status TEXT NOT NULL,
@@ -123,7 +123,7 @@ class Record:
     """One logged question as read back, with the votes given on its answer."""
 
     id: str
-    asked_at: int
+    asked_at: float  # Unix time
     surface: str
     lang: str
     status: str
@@ -353,7 +353,7 @@ class Store:
 
     def log_question(self, question: Question) -> str:
         """Record one question; returns its id (the one the feedback buttons carry)."""
-        asked_at = int(time.time() if question.asked_at is None else question.asked_at)
+        asked_at = time.time() if question.asked_at is None else float(question.asked_at)
         row = (
             question.id,
             asked_at,
@@ -444,7 +444,7 @@ class Store:
         """Delete questions (and their feedback) past the retention period, and old
         event ids; returns how many questions went."""
         now = time.time() if now is None else now
-        cutoff = int(now - self.retention_days * DAY_SECONDS)
+        cutoff = now - self.retention_days * DAY_SECONDS
 
         def write() -> int:
             with self._backend.transaction() as run:
@@ -464,7 +464,7 @@ class Store:
     def records(self, since: float = 0, until: float | None = None) -> list[Record]:
         """The questions asked from `since` (Unix time) on, oldest first, with their votes."""
         until = time.time() + DAY_SECONDS if until is None else until
-        window = (int(since), int(until))
+        window = (float(since), float(until))
 
         def read() -> list[Record]:
             with self._backend.transaction() as run:
@@ -486,7 +486,7 @@ class Store:
             return [
                 Record(
                     id=r[0],
-                    asked_at=int(r[1]),
+                    asked_at=float(r[1]),
                     surface=r[2],
                     lang=r[3],
                     status=r[4],
@@ -512,7 +512,7 @@ class Store:
                     "SELECT fact, COUNT(*) AS n FROM questions "
                     "WHERE asked_at >= ? AND status = 'answer' AND fact IS NOT NULL "
                     "GROUP BY fact ORDER BY n DESC, fact LIMIT ?",
-                    (int(since), int(limit)),
+                    (float(since), int(limit)),
                 ).fetchall()
             return [(str(fact), int(n)) for fact, n in rows]
 

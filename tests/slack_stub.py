@@ -1,7 +1,8 @@
 """A local stand-in for Slack, for the end-to-end tests of the Slack app.
 
 It serves, on 127.0.0.1, what the bot calls: the Web API (`/api/<method>`: auth.test,
-chat.postMessage, chat.postEphemeral, users.info, views.publish, apps.connections.open),
+chat.postMessage, chat.postEphemeral, users.info, views.publish, views.open,
+apps.connections.open),
 `response_url`s (`/response/<key>`) and a Socket Mode WebSocket (`/socket`). It records
 every call and answers the way Slack does, so a test sends a request to the bot and then
 waits, with a timeout, until the calls it expects have arrived.
@@ -167,6 +168,11 @@ class SlackStub:
             return {"ok": True, "user": user}
         if method == "views.publish":
             view = {**(args.get("view") or {}), "id": "V0HOME"}
+            return {"ok": True, "view": view}
+        if method == "views.open":
+            if not args.get("trigger_id"):
+                return {"ok": False, "error": "invalid_trigger_id"}
+            view = {**(args.get("view") or {}), "id": f"V0MODAL{next(self._ts)}"}
             return {"ok": True, "view": view}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}

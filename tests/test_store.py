@@ -146,7 +146,7 @@ def test_records_and_most_asked_within_a_period(store_config):
     with open_store(store_config) as store:
         for days, fact in ((40, "qpv_students"), (10, "refugees"), (5, "refugees"), (1, "qpv")):
             store.log_question(question(fact=fact, asked_at=now - days * DAY_SECONDS))
-        store.log_question(question(status="unknown", asked_at=now - DAY_SECONDS))
+        store.log_question(question(status="unknown", asked_at=now - DAY_SECONDS / 2))
         recent = store.records(since=now - 30 * DAY_SECONDS)
         assert [r.fact for r in recent] == ["refugees", "refugees", "qpv", None]
         assert store.most_asked(now - 30 * DAY_SECONDS) == [("refugees", 2), ("qpv", 1)]
