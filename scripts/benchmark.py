@@ -12,7 +12,10 @@ A question passes as in the evaluation script: an expected answer must carry the
 tokens in the reply text (and the reply's language); an out-of-scope question must be
 answered "unknown". Baselines answer "unknown" below a score threshold chosen as the best
 one for them on this very set (an advantage the bot does not get).
-Then it times `mission-bot ask "..."` from a cold start and 1,000 questions in batch mode.
+Then it times `mission-bot ask "..."` from a cold start and 1,000 questions in batch mode,
+and what logging costs: 1,000 questions in batch mode with `--log` (each one written to a
+new SQLite question log) against the same without, alternating, median of `--log-runs`.
+`--log-only` runs that last measure alone (no question set or bm25s needed).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -170,15 +176,23 @@ def bm25_scorer(base: knowledge.FactBase) -> Callable[[str], tuple[str | None, f
     return score
 
 
-def cli_timings(questions: list[str]) -> dict:
+def cli_command() -> list[str]:
     exe = Path(sys.executable).with_name("mission-bot")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def batch_input(questions: list[str], n: int = 1000) -> str:
+    return "\n".join((questions * (n // len(questions) + 1))[:n]) + "\n"
+
+
+def cli_timings(questions: list[str]) -> dict:
+    cmd = cli_command()
     colds = []
     for _ in range(5):
         start = time.perf_counter()
         subprocess.run([*cmd, "ask", questions[0]], check=True, capture_output=True)
         colds.append(time.perf_counter() - start)
-    batch = "\n".join((questions * (1000 // len(questions) + 1))[:1000]) + "\n"
+    batch = batch_input(questions)
     start = time.perf_counter()
     done = subprocess.run(
         [*cmd, "ask", "--json"], input=batch, text=True, capture_output=True, check=True
@@ -189,12 +203,72 @@ def cli_timings(questions: list[str]) -> dict:
     return {"cold_start_s": statistics.median(colds), "batch_1000_s": elapsed}
 
 
+def logging_overhead(questions: list[str], runs: int) -> dict:
+    """Median seconds (wall clock, and CPU of the process) of 1,000 questions in batch
+    mode without and with `--log`; runs alternate, so a busy machine weighs on both, and
+    each kind runs first in half the pairs."""
+    cmd = [*cli_command(), "ask", "--json"]
+    batch = batch_input(questions)
+    wall: dict[str, list[float]] = {"plain": [], "log": []}
+    cpu: dict[str, list[float]] = {"plain": [], "log": []}
+    with tempfile.TemporaryDirectory() as folder:
+        for run in range(runs):
+            # each logged run writes a new SQLite file, as a first day would
+            env = {**os.environ, "MISSION_DB": str(Path(folder) / f"log{run}.db")}
+            env.pop("DATABASE_URL", None)
+            pair = [("plain", []), ("log", ["--log"])]
+            for kind, args in pair if run % 2 else pair[::-1]:  # each goes first half the time
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                start = time.perf_counter()
+                done = subprocess.run(
+                    [*cmd, *args], input=batch, text=True, capture_output=True, env=env, check=True
+                )
+                wall[kind].append(time.perf_counter() - start)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[kind].append(
+                    after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                )
+                assert done.stdout.count("\n") == 1000
+            if sqlite_rows(Path(folder) / f"log{run}.db") != 1000:
+                raise SystemExit("the logged run did not log 1,000 questions")
+    result = {}
+    for name, times in (("wall", wall), ("cpu", cpu)):
+        plain, logged = statistics.median(times["plain"]), statistics.median(times["log"])
+        result[name] = {"unlogged_s": plain, "logged_s": logged, "overhead": logged / plain - 1}
+    return result
+
+
+def sqlite_rows(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
+
+
+def print_logging_overhead(questions: list[str], runs: int) -> None:
+    cost = logging_overhead(questions, runs)
+    print(f"\n1,000 questions in batch mode, median of {runs} (target: under +10% with --log):")
+    print("| time | unlogged (s) | with --log (s) | cost of logging |")
+    print("| --- | --- | --- | --- |")
+    for name, label in (("wall", "wall clock"), ("cpu", "CPU of the process")):
+        row = cost[name]
+        print(
+            f"| {label} | {row['unlogged_s']:.2f} | {row['logged_s']:.2f} | "
+            f"{row['overhead']:+.1%} |"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per question")
     parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end CLI timings")
+    parser.add_argument("--log-runs", type=int, default=7, help="runs of the logging measure")
+    parser.add_argument("--log-only", action="store_true", help="only measure logging's cost")
     args = parser.parse_args()
+    if args.log_only:
+        print_logging_overhead(fact_base_questions(), args.log_runs)
+        return 0
     if not args.questions.exists():
         print(f"No question set at {args.questions}", file=sys.stderr)
         return 2
@@ -239,7 +313,14 @@ def main() -> int:
             f"\n`mission-bot ask` cold start (median of 5): {timings['cold_start_s']:.2f} s; "
             f"1,000 questions in batch mode: {timings['batch_1000_s']:.2f} s"
         )
+        print_logging_overhead([i["q"] for i in items], args.log_runs)
     return 0
+
+
+def fact_base_questions() -> list[str]:
+    """Questions from the fact base's own question bank, both languages."""
+    base = knowledge.load()
+    return [q for entry in base for lang in ("en", "fr") for q in entry.examples.get(lang, ())]
 
 
 if __name__ == "__main__":
