@@ -167,6 +167,7 @@ async def test_feedback_buttons_take_one_vote_per_user_and_a_comment(
         feedback_view.t("en", "down"),
     ]
     up, down = found[feedback_view.UP], found[feedback_view.DOWN]
+    assert await drain(logged.app)  # the question is logged just after its reply is sent
     [record] = records(store_config)
     assert feedback_view.parse_value(up["value"]) == (record.id, "en")
 
