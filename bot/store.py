@@ -41,6 +41,7 @@ SURFACES = ("command", "mention", "dm", "cli")
 STATUSES = ("answer", "unknown", "help")
 VOTES = ("up", "down")
 CONNECT_TIMEOUT_SECONDS = 5
+STATEMENT_TIMEOUT_MS = 30_000
 PAGE_BYTES = 1024
 WAL_CHECKPOINT_PAGES = 8_000  # 8 MB of log between two checkpoints
 BUSY_TIMEOUT_MS = 10_000  # how long a SQLite writer waits for another process's write
@@ -248,9 +249,12 @@ class _Postgres(_Backend):
 
     def _connect(self) -> Any:
         try:
-            return self._psycopg.connect(
+            conn = self._psycopg.connect(
                 self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
             )
+            # a server that stops answering fails a call instead of holding it forever
+            conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+            return conn
         except self._psycopg.Error as exc:
             raise StoreError(f"Cannot connect to {self.where}: {_first_line(exc)}") from None
 

@@ -383,3 +383,22 @@ async def test_two_serve_processes_on_one_store_answer_an_event_once(
     assert len(posts) == 1
     assert sum(log.count("via=mention") for log in logs) == 1
     assert [r.surface for r in records(store_config)] == ["mention"]
+
+
+async def test_serve_deletes_old_questions_daily(store_config):
+    from bot.slack_app import keep_retention
+    from bot.store import DAY_SECONDS
+
+    with open_store(store_config) as store:
+        store.log_question(
+            Question("dm", "en", "answer", "old", asked_at=time.time() - 2 * DAY_SECONDS)
+        )
+        store.log_question(Question("dm", "en", "answer", "new"))
+        store.retention_days = 1  # as if a day went by with MISSION_RETENTION_DAYS=1
+        assert len(store.records()) == 2
+        keeper = asyncio.create_task(keep_retention(store, every=0.05))
+        deadline = time.monotonic() + 10
+        while len(store.records()) > 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        keeper.cancel()
+        assert [r.question for r in store.records()] == ["new"]

@@ -326,3 +326,24 @@ def test_an_unreachable_postgresql_is_refused_without_its_password():
     message = str(error.value)
     assert f"127.0.0.1:{port}/missiondb" in message and "DATABASE_URL" in message
     assert "s3cretpassw0rd" not in message
+
+
+def test_a_lost_postgresql_connection_costs_at_most_one_write(postgres):
+    import psycopg
+
+    url = postgres.create_database("reconnect")
+    with open_store(StoreSettings(db_path=Path("unused"), database_url=url)) as store:
+        store.log_question(question("before"))
+        with psycopg.connect(url, autocommit=True) as admin:  # the server drops the bot
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = 'reconnect' AND pid <> pg_backend_pid()"
+            )
+        failures = 0
+        for text in ("after 1", "after 2", "after 3"):
+            try:
+                store.log_question(question(text))
+            except StoreError:
+                failures += 1
+        assert failures <= 1
+        assert len(store.records()) == 4 - failures
