@@ -153,6 +153,19 @@ async def test_a_plausible_answer_is_logged_with_the_readings_offered(
     assert record.alternatives == tuple(e.id for e in plausible.alternatives)
 
 
+async def test_with_a_shared_ledger_a_timeout_retry_nobody_took_is_answered(
+    logged: Bot, slack: SlackStub
+):
+    # every process records an event before acknowledging it: if none has, none took it
+    timeout = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    event = mention(QPV_EN, "1700006000.000100")
+    await logged.event(event, "EvLost", timeout)
+    await logged.event(event, "EvLost", {**timeout, "X-Slack-Retry-Num": "2"})
+    await slack.wait_for("chat.postMessage")
+    assert await drain(logged.app)
+    assert [p.args["thread_ts"] for p in slack.of("chat.postMessage")] == ["1700006000.000100"]
+
+
 # ---------------------------------------------------------------- feedback
 
 
