@@ -227,7 +227,10 @@ def describe_url(url: str) -> str:
     """A PostgreSQL URL without its password, for messages."""
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a number: libpq will say so
+        port = ""
     return f"PostgreSQL at {host}{port}{parts.path or '/'} (DATABASE_URL)"
 
 
