@@ -89,7 +89,10 @@ class PostgresServer:
     def __init__(self) -> None:
         self.bin = find_bin()
         self.owner = _owner()
-        self.root = Path(tempfile.mkdtemp(prefix="mission-pg-"))
+        # the cluster's owner must reach the folder: under root, /tmp rather than a $TMPDIR
+        # that may sit in root's home
+        where = "/tmp" if self.owner is not None and Path("/tmp").is_dir() else None
+        self.root = Path(tempfile.mkdtemp(prefix="mission-pg-", dir=where))
         self.data = self.root / "data"
         self.user = "mission"
         self.password = secrets.token_hex(16)
