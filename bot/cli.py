@@ -23,7 +23,7 @@ from bot import knowledge, render, report
 from bot.answers import Answer, Engine
 from bot.config import ENV_FILE, ConfigError, Settings, settings, store_settings
 from bot.knowledge import LANGS
-from bot.store import Question, Store, StoreError, open_store
+from bot.store import Question, Record, Store, StoreError, open_store
 
 CHAT_FEEDBACK = "(After an answer, + says it helped and - that it did not. Ctrl-D to quit.)"
 CHAT_QUIT = "(Ctrl-D to quit)"
@@ -291,7 +291,7 @@ def _since(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _records(since: float, until: float) -> tuple[str, list]:
+def _records(since: float, until: float) -> tuple[str, list[Record]]:
     store = _open_store(required=True)
     assert store is not None
     with store:
