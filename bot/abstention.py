@@ -13,8 +13,8 @@ is the one asked for; two thresholds make three bands:
 
 Its few numbers live in `abstention.json` beside this module. `scripts/evaluate.py
 --fit` refits them on the question bank (cross-validated features: a question never
-sees its own fold in the index) and writes that file. `fit` is plain Python: gradient
-descent on standardized features with a small L2 penalty.
+sees its own fold in the index) and writes that file. `fit` is plain Python: Newton's
+method on standardized features with a small L2 penalty.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ FEATURES = (
     "named",
     "specific",
     "kind_fit",
+    "mended",
 )
 
 
@@ -61,7 +62,7 @@ class Logistic:
         return cls(
             tuple(data["features"]),
             tuple(float(x) for x in data["means"]),
-            tuple(float(x) for x in data["scales"]),
+            tuple(max(float(x), 1e-6) for x in data["scales"]),
             tuple(float(x) for x in data["weights"]),
             float(data["intercept"]),
         )
@@ -101,12 +102,19 @@ class Model:
 
     @classmethod
     def from_dict(cls, data: dict) -> Model:
-        return cls(
+        model = cls(
             Logistic.from_dict(data["scope"]),
             Logistic.from_dict(data["correct"]),
             float(data["answer_at"]),
             float(data["sure_at"]),
         )
+        for head in (model.scope, model.correct):
+            if head.features != FEATURES:
+                raise ValueError(
+                    f"{MODEL_FILE.name} was fitted on other features than the matcher's: "
+                    "refit it with `python scripts/evaluate.py --fit`"
+                )
+        return model
 
     def to_dict(self) -> dict:
         return {

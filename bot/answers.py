@@ -21,6 +21,8 @@ from bot.matching import HAS_FIGURES, MAX_CHARS, WHOLE_KINDS, Index, Match
 # a declined question names its two closest entries when it is at least this likely to be
 # about the report (a near miss), never for one plainly about something else
 NEAR_SCOPE = 0.3
+# a series or a breakdown scoring this close to one of its own figures answers instead
+CHART_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -115,14 +117,13 @@ class Engine:
         }
         if match.status == "unknown" or match.best is None:
             # the closest topics are named only for a near miss
-            near = tuple(c.entry for c in match.candidates[:2]) if match.scope >= NEAR_SCOPE else ()
+            near = tuple(self.index.alternatives(match)) if match.scope >= NEAR_SCOPE else ()
             return Answer(question, lang, "unknown", alternatives=near, **common)
-        common["score"] = match.best.score
-        common["confidence"] = match.band
-        if match.band == "plausible":
-            common["alternatives"] = tuple(self.index.alternatives(match))
         entry = match.best.entry
+        if entry.is_figure:
+            entry = self._chart_for(entry, match)
         wants_whole = bool({"lever", "category", "definition"} & query.intents)
+        main: Entry | None = None
         if entry.kind in HAS_FIGURES and not wants_whole:
             # "how many refugees?": the main figure answers, the others are mentioned
             figures = [e for e in self.base.related(entry) if e.is_figure]
@@ -131,11 +132,36 @@ class Engine:
                 if self.index.wrong_year(main, query):
                     common["reason"] = "not for that year"
                     return Answer(question, lang, "unknown", **common)
-                others = [e for e in self.base.related(main) if e is not entry]
-                siblings = [f for f in figures if f is not main]
-                mentions = tuple(dict.fromkeys([*siblings, *others]))
-                return Answer(question, lang, "answer", main, mentions[:4], **common)
+        common["score"] = match.best.score
+        common["confidence"] = match.band
+        if match.band == "plausible":
+            others = self.index.alternatives(match)
+            common["alternatives"] = tuple(e for e in others if e is not entry)
+        if main is not None:
+            others = [e for e in self.base.related(main) if e is not entry]
+            siblings = [f for f in self.base.related(entry) if f.is_figure and f is not main]
+            mentions = tuple(dict.fromkeys([*siblings, *others]))
+            return Answer(question, lang, "answer", main, mentions[:4], **common)
         return self._for_entry(question, lang, entry, query.intents, common)
+
+    def _chart_for(self, figure: Entry, match: Match) -> Entry:
+        """The series or breakdown that answers for one of its figures: asked of an
+        evolution ("how did the share of women change"), or ranked about as high as the
+        figure itself ("job seekers men women non binary")."""
+        charts = self.base.charts_of(figure)
+        if not charts:
+            return figure
+        if "evolution" in match.query.intents:
+            series = [c for c in charts if c.kind == "series"]
+            if series:
+                return series[0]
+        best = match.best.score if match.best else 0.0
+        for candidate in match.candidates:
+            if candidate.score < best - CHART_MARGIN:
+                break
+            if candidate.entry in charts:
+                return candidate.entry
+        return figure
 
     def _for_entry(
         self,
@@ -148,7 +174,8 @@ class Engine:
         related = tuple(self.base.related(entry))
         details: tuple[Entry, ...] = ()
         if entry.kind in WHOLE_KINDS:
-            details, related = related, ()
+            details = tuple(self.base.members(entry)) if entry.members else related
+            related = ()
         elif entry.kind in HAS_FIGURES:
             details = tuple(e for e in related if e.is_figure)
             related = tuple(e for e in related if not e.is_figure)

@@ -14,15 +14,16 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
-from bot import knowledge, render, report
+from bot import charts, knowledge, render, report
 from bot.answers import Answer, Engine
 from bot.config import ENV_FILE, ConfigError, Settings, settings, store_settings
+from bot.edge import argv_text, json_line, question_text, read_line, writes_unicode
 from bot.knowledge import LANGS
+from bot.matching import MAX_CHARS
 from bot.store import Question, Record, Store, StoreError, open_store
 
 CHAT_FEEDBACK = "(After an answer, + says it helped and - that it did not. Ctrl-D to quit.)"
@@ -96,30 +97,41 @@ def as_text(engine: Engine, reply: Reply) -> str:
     return render.to_text(reply.answer, engine.base)
 
 
-def as_json(engine: Engine, reply: Reply) -> str:
-    """One JSON object; a help request has status "unknown", no fact, and `help` true."""
-    if reply.answer is None:
-        payload: dict[str, object] = {
-            "question": reply.question,
-            "lang": reply.lang,
-            "status": "unknown",
-            "fact": None,
-            "alternatives": [],
-            "help": True,
-            "text": render.help_text(reply.lang),
-        }
+def as_json(engine: Engine, reply: Reply, ascii_only: bool = False) -> str:
+    """One JSON object on one line, with every key of the contract whatever the reply.
+
+    A help request has status "unknown", no fact, reason "help" and `help` true. `chart`
+    holds a series' or a breakdown's data (ids, labels, values), else null. `ascii_only`
+    escapes every non-ASCII character (for an output that can't write UTF-8)."""
+    answer = reply.answer
+    if answer is None:
+        truncated = len(" ".join(reply.question.split())) > MAX_CHARS
+        help_answer = Answer(
+            reply.question, reply.lang, "unknown", truncated=truncated, reason="help"
+        )
+        payload = {**help_answer.to_dict(), "help": True}
+        payload["text"] = render.help_text(reply.lang)
+        payload["chart"] = None
     else:
-        text = render.to_text(reply.answer, engine.base)
-        payload = {**reply.answer.to_dict(), "help": False, "text": text}
-    return json.dumps(payload, ensure_ascii=False)
+        payload = {**answer.to_dict(), "help": False, "text": render.to_text(answer, engine.base)}
+        # a series or a breakdown: its data, for scripts that draw their own charts
+        shown = answer.entry if answer.status == "answer" else None
+        payload["chart"] = (
+            charts.chart_data(shown, answer.lang, engine.base).as_dict()
+            if shown is not None and charts.is_chart(shown)
+            else None
+        )
+    return json_line(payload, ascii_only)
 
 
 def reply_text(engine: Engine, question: str, lang: str | None, default: str) -> str:
     return as_text(engine, reply_to(engine, question, lang, default))
 
 
-def reply_json(engine: Engine, question: str, lang: str | None, default: str) -> str:
-    return as_json(engine, reply_to(engine, question, lang, default))
+def reply_json(
+    engine: Engine, question: str, lang: str | None, default: str, ascii_only: bool = False
+) -> str:
+    return as_json(engine, reply_to(engine, question, lang, default), ascii_only)
 
 
 class QuestionLog:
@@ -162,17 +174,20 @@ class QuestionLog:
 
 def _batch(
     engine: Engine,
-    lines: Iterable[str],
+    lines: BinaryIO,
     out: TextIO,
     lang: str | None,
     default: str,
     log: QuestionLog | None = None,
 ) -> None:
-    """One JSON line out per line in, flushed at once; stops quietly if the reader goes."""
+    """One JSON line out per line in, flushed at once; stops quietly if the reader goes.
+
+    Lines are read with a size cap and cut to what the engine reads (`bot.edge`)."""
+    ascii_only = not writes_unicode(out.encoding)
     try:
-        for line in lines:
-            reply = reply_to(engine, line.rstrip("\r\n"), lang, default)
-            out.write(as_json(engine, reply) + "\n")
+        while (line := read_line(lines)) is not None:
+            reply = reply_to(engine, question_text(line), lang, default)
+            out.write(as_json(engine, reply, ascii_only) + "\n")
             out.flush()
             if log is not None:
                 log.add(reply)
@@ -190,12 +205,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     log = QuestionLog(_open_store(required=True) if args.log else None)
     try:
         if args.json and not args.question:
-            # undecodable bytes become U+FFFD: the output stays valid UTF-8 JSON
-            sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
-            _batch(engine, sys.stdin, sys.stdout, args.lang, config.default_lang, log)
+            _batch(engine, sys.stdin.buffer, sys.stdout, args.lang, config.default_lang, log)
             return 0
-        reply = reply_to(engine, " ".join(args.question), args.lang, config.default_lang)
-        print(as_json(engine, reply) if args.json else as_text(engine, reply))
+        # undecodable bytes become U+FFFD; the engine gets what it reads and no more
+        question = question_text(" ".join(argv_text(a) for a in args.question))
+        reply = reply_to(engine, question, args.lang, config.default_lang)
+        ascii_only = not writes_unicode(sys.stdout.encoding)
+        print(as_json(engine, reply, ascii_only) if args.json else as_text(engine, reply))
         log.add(reply)
     finally:
         log.close()
@@ -237,7 +253,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     last: str | None = None
     try:
         while True:
-            question = input("? ")
+            question = question_text(input("? "))
             if question.strip() in ("+", "-"):
                 _feedback(log, last, "up" if question.strip() == "+" else "down")
             elif question.strip():
@@ -273,7 +289,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
-    print(_engine(args, _settings()).base.to_json())
+    base = _engine(args, _settings()).base
+    print(base.to_json(ascii_only=not writes_unicode(sys.stdout.encoding)))
     return 0
 
 
@@ -383,8 +400,19 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _safe_streams() -> None:
+    """Output that cannot be encoded is replaced, never a crash (PYTHONIOENCODING=ascii);
+    so is undecodable input typed in `chat`. JSON escapes what the output cannot write."""
+    for stream, errors in ((sys.stdout, "replace"), (sys.stdin, "replace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors=errors)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    _safe_streams()
     return int(args.run(args))
 
 

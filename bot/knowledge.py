@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,8 +39,14 @@ KINDS: tuple[str, ...] = (
     "commitment",
     "recommendation",
     "overview",
+    "series",
+    "breakdown",
 )
+CHART_KINDS: tuple[str, ...] = ("series", "breakdown")  # kinds that group figures by `members`
 QUALIFIERS: tuple[str, ...] = ("exact", "more_than", "at_least", "about", "almost")
+UNIT_FLAGS: tuple[str, ...] = ("percent", "signed")
+MAX_VALUE = 10**15  # no figure of the report comes near; a bigger one is a typo
+MAX_PAGE = 9999
 VOCABULARY_FILE = "vocabulary.yaml"
 QUESTIONS_DIR = "questions"
 OUT_OF_SCOPE = "out_of_scope"  # the bank's key for questions the report does not answer
@@ -112,6 +119,7 @@ class Entry:
     note: Text | None = None
     related: tuple[str, ...] = ()
     examples: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    members: tuple[str, ...] = ()  # a series' or a breakdown's figures, in order
 
     @property
     def is_figure(self) -> bool:
@@ -143,6 +151,7 @@ class Entry:
             "availability": self.availability,
             "related": list(self.related),
             "examples": {lang: list(self.examples.get(lang, ())) for lang in LANGS},
+            "members": list(self.members),
             "source": self.source.as_dict(),
             "file": self.file,
         }
@@ -154,6 +163,11 @@ class Unit:
     name: Text
     percent: bool = False
     signed: bool = False
+    measures: str = ""  # what it counts, shared by units one chart may hold ("people")
+
+    @property
+    def measure(self) -> str:
+        return self.measures or self.id
 
 
 @dataclass(frozen=True)
@@ -186,8 +200,17 @@ class FactBase:
     def related(self, entry: Entry) -> list[Entry]:
         return [self.by_id[r] for r in entry.related]
 
-    def to_json(self) -> str:
-        return json.dumps([e.as_dict() for e in self.entries], ensure_ascii=False, indent=2)
+    def members(self, entry: Entry) -> list[Entry]:
+        """The figures of a series or a breakdown, in order."""
+        return [self.by_id[m] for m in entry.members]
+
+    def charts_of(self, entry: Entry) -> list[Entry]:
+        """The series and breakdowns that hold `entry` among their members."""
+        return [e for e in self.entries if entry.id in e.members]
+
+    def to_json(self, ascii_only: bool = False) -> str:
+        """Every entry as one JSON list; `ascii_only` escapes every non-ASCII character."""
+        return json.dumps([e.as_dict() for e in self.entries], ensure_ascii=ascii_only, indent=2)
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Entries counted by file, then by kind."""
@@ -213,8 +236,55 @@ class KnowledgeError(Exception):
 
 # ---------------------------------------------------------------- parsing
 
+
+class Unreadable:
+    """A YAML scalar Python cannot turn into a value (an integer of 5,000 digits, the
+    date 2020-13-45): kept as this marker, so the field it is in is reported."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return self.what
+
+
 # libyaml's safe loader when the machine has it (several times faster), else pure Python.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, with integers and dates Python refuses kept as `Unreadable`."""
+
+
+def _tolerant(tag: str, what: str) -> None:
+    construct = _Loader.yaml_constructors[tag]
+
+    def construct_or_mark(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, OverflowError):
+            size = len(str(node.value))
+            return Unreadable(f"an unreadable {what} of {size:,} characters")
+
+    _Loader.add_constructor(tag, construct_or_mark)
+
+
+_tolerant("tag:yaml.org,2002:int", "number")
+_tolerant("tag:yaml.org,2002:float", "number")
+_tolerant("tag:yaml.org,2002:timestamp", "date")
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A short, one-line picture of any YAML value, for a problem line."""
+    short = reprlib.Repr()
+    short.maxlevel, short.maxstring, short.maxother, short.maxlong = 2, limit, limit, limit
+    short.maxlist = short.maxdict = short.maxset = short.maxtuple = 4
+    return short.repr(value)
+
+
+def _name(value: Any) -> str:
+    """A key or an id as it appears in a problem line: itself if plain, else `shown`."""
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+    if text and len(text) <= 60 and text.isprintable() and not any(c.isspace() for c in text):
+        return text
+    return shown(value)
 
 
 @dataclass
@@ -229,9 +299,15 @@ class _Doc:
 def _parse(path: Path, problems: list[str], name: str | None = None) -> _Doc | None:
     name = name or path.name
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"{name}:1: -: file: cannot be read ({exc})")
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(f"{name}:1: -: file: cannot be read ({exc.strerror or exc})")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        problems.append(f"{name}:{line}: -: file: not UTF-8 text (byte {exc.start + 1})")
         return None
     loader = _Loader(text)
     try:
@@ -243,36 +319,50 @@ def _parse(path: Path, problems: list[str], name: str | None = None) -> _Doc | N
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(f"{name}:{line}: -: yaml: {problem}")
         return None
+    except RecursionError:
+        problems.append(f"{name}:1: -: yaml: nested too deeply")
+        return None
     finally:
         loader.dispose()
     before = len(problems)
-    _duplicate_keys(name, node, "-", "", problems)
+    _duplicate_keys(name, node, "-", "", problems, set())
     return _Doc(name, data, node) if len(problems) == before else None
 
 
 def _duplicate_keys(
-    name: str, node: yaml.Node | None, entry_id: str, path: str, problems: list[str]
+    name: str,
+    node: yaml.Node | None,
+    entry_id: str,
+    path: str,
+    problems: list[str],
+    visited: set[int],
 ) -> None:
-    """Report every key written twice in a mapping: YAML would silently keep the last."""
+    """Report every key written twice in a mapping: YAML would silently keep the last.
+
+    A node reached again through an alias (`*name`) is not walked twice."""
+    if id(node) in visited:
+        return
+    visited.add(id(node))
     if isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            _duplicate_keys(name, item, entry_id, path, problems)
+            _duplicate_keys(name, item, entry_id, path, problems, visited)
     elif isinstance(node, yaml.MappingNode):
         ids = [v.value for k, v in node.value if k.value == "id" and isinstance(v, yaml.ScalarNode)]
-        entry_id = str(ids[0]) if ids else entry_id
+        entry_id = _name(ids[0]) if ids else entry_id
         seen: dict[str, int] = {}
         for key, value in node.value:
-            field_path = f"{path}.{key.value}" if path else str(key.value)
+            key_name = _name(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+            field_path = f"{path}.{key_name}" if path else key_name
             line = key.start_mark.line + 1
-            if key.value in seen:
+            if key_name in seen:
                 problems.append(
                     f"{name}:{line}: {entry_id}: {field_path}: "
-                    f"duplicate key (first at line {seen[key.value]})"
+                    f"duplicate key (first at line {seen[key_name]})"
                 )
             else:
-                seen[key.value] = line
-            inner = "" if key.value == "entries" else field_path
-            _duplicate_keys(name, value, entry_id, inner, problems)
+                seen[key_name] = line
+            inner = "" if key_name == "entries" else field_path
+            _duplicate_keys(name, value, entry_id, inner, problems, visited)
 
 
 def _key_lines(node: yaml.Node | None) -> dict[str, int]:
@@ -291,6 +381,10 @@ def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
     return None
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Checker:
     """Collects problems for one entry, naming file, line, entry and field."""
 
@@ -305,9 +399,25 @@ class _Checker:
             out,
         )
 
-    def fail(self, fld: str, what: str) -> None:
-        line = self.lines.get(fld.split(".")[0], self.line)
+    def fail(self, fld: str, what: str, line: int | None = None) -> None:
+        line = line or self.lines.get(fld.split(".")[0], self.line)
         self.out.append(f"{self.file}:{line}: {self.entry_id}: {fld}: {what}")
+
+    def unknown_fields(
+        self, raw: Mapping[Any, Any], node: yaml.Node | None, known: set[str]
+    ) -> None:
+        """Report every key that is not a known field name: a typo, a number (`1:`), `~`..."""
+        if isinstance(node, yaml.MappingNode):
+            for key, _ in node.value:
+                if key.tag == _MERGE_TAG:
+                    continue  # `<<: *defaults` adds the fields of another mapping
+                plain = isinstance(key, yaml.ScalarNode) and key.tag == _STR_TAG
+                if not plain or key.value not in known:
+                    name = _name(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+                    self.fail(name, "unknown field", key.start_mark.line + 1)
+        else:
+            for name in sorted(_name(k) for k in raw if k not in known):
+                self.fail(name, "unknown field")
 
     def text(self, raw: Mapping[str, Any], fld: str, required: bool = True) -> Text | None:
         value = raw.get(fld)
@@ -327,9 +437,9 @@ class _Checker:
             elif isinstance(item, bool) or not isinstance(item, (str, int, float)):
                 self.fail(f"{fld}.{lang}", "must be text")
                 ok = False
-        extra = set(value) - set(LANGS)
+        extra = [_name(k) for k in value if k not in LANGS]
         if extra:
-            self.fail(fld, f"unknown language(s) {sorted(extra)}")
+            self.fail(fld, f"unknown language(s) {', '.join(sorted(extra))}")
             ok = False
         if not ok:
             return None
@@ -337,11 +447,18 @@ class _Checker:
 
 
 def _number(raw: Any) -> float | int | None:
+    """A number a figure can hold: finite, and smaller than MAX_VALUE either way."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         return None
     if isinstance(raw, float) and not math.isfinite(raw):
         return None
-    return raw
+    return raw if -MAX_VALUE < raw < MAX_VALUE else None
+
+
+def _not_a_number(raw: Any) -> str:
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return f"{shown(raw)} cannot be a figure (not finite, or {MAX_VALUE:.0e} or more)"
+    return f"must be a number or a low/high range, not {shown(raw)}"
 
 
 _ENTRY_FIELDS = {
@@ -361,6 +478,7 @@ _ENTRY_FIELDS = {
     "related",
     "source",
     "examples",
+    "members",
 }
 
 
@@ -378,18 +496,19 @@ def _entry(
         problems.append(f"{doc.name}:{line}: entry #{index + 1}: -: must be a mapping of fields")
         return None
     entry_id = raw.get("id")
-    label = entry_id if isinstance(entry_id, str) and entry_id else f"entry #{index + 1}"
+    label = _name(entry_id) if isinstance(entry_id, str) and entry_id else f"entry #{index + 1}"
     check = _Checker(doc.name, label, line, _key_lines(node), problems)
     before = len(problems)
-    if not isinstance(entry_id, str) or not entry_id.strip():
+    if entry_id is None or (isinstance(entry_id, str) and not entry_id.strip()):
         check.fail("id", "missing")
+    elif not isinstance(entry_id, str):
+        check.fail("id", f"must be text (lower-case letters, digits and _), not {shown(entry_id)}")
     elif not all(c.isalnum() or c == "_" for c in entry_id) or entry_id.lower() != entry_id:
         check.fail("id", "use lower-case letters, digits and _ only")
-    for unknown in sorted(set(raw) - _ENTRY_FIELDS):
-        check.fail(unknown, "unknown field")
+    check.unknown_fields(raw, node, _ENTRY_FIELDS)
 
     kind = raw.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         check.fail("kind", f"must be one of {', '.join(KINDS)}")
     is_figure = kind == "figure"
 
@@ -414,27 +533,32 @@ def _entry(
             else:
                 value = Range(low, high)
         elif _number(raw_value) is None:
-            check.fail("value", f"must be a number or a low/high range, not {raw_value!r}")
+            check.fail("value", _not_a_number(raw_value))
         else:
             value = _number(raw_value)
     elif raw_value is not None:
         check.fail("value", f"only figures carry a value (kind is {kind})")
 
     qualifier = raw.get("qualifier", "exact")
-    if qualifier not in QUALIFIERS:
+    if not isinstance(qualifier, str) or qualifier not in QUALIFIERS:
         check.fail("qualifier", f"must be one of {', '.join(QUALIFIERS)}")
 
     unit = raw.get("unit")
     if is_figure and unit is None:
         check.fail("unit", "missing")
+    elif not isinstance(unit, str | None):
+        check.fail("unit", f"must be one unit of {VOCABULARY_FILE}, not {shown(unit)}")
     elif unit is not None and vocab is not None and unit not in vocab.units:
-        check.fail("unit", f"unknown unit {unit!r} (add it to {VOCABULARY_FILE})")
+        check.fail("unit", f"unknown unit {shown(unit)} (add it to {VOCABULARY_FILE})")
 
     availability = raw.get("availability")
     if is_figure and availability is None:
         check.fail("availability", "missing")
-    elif availability is not None and vocab is not None and availability not in vocab.availability:
-        check.fail("availability", f"must be one of {', '.join(vocab.availability)}")
+    elif not isinstance(availability, str | None) or (
+        availability is not None and vocab is not None and availability not in vocab.availability
+    ):
+        levels = ", ".join(vocab.availability) if vocab else f"a level of {VOCABULARY_FILE}"
+        check.fail("availability", f"must be one of {levels}")
 
     aliases: dict[str, tuple[str, ...]] = {}
     raw_aliases = raw.get("aliases")
@@ -452,11 +576,26 @@ def _entry(
                 if isinstance(i, bool) or not isinstance(i, (str, int)) or not str(i).strip()
             ]
             if bad:
-                check.fail(f"aliases.{lang}", f"empty or non-text alias {bad[0]!r}")
+                check.fail(f"aliases.{lang}", f"empty or non-text alias {shown(bad[0])}")
                 continue
             aliases[lang] = tuple(str(i).strip() for i in items)
 
     examples = _question_lists(raw.get("examples"), check, "examples")
+
+    members = raw.get("members", [])
+    if kind in CHART_KINDS:
+        if not isinstance(members, list) or len(members) < 2:
+            check.fail("members", "needs a list of two figure ids or more")
+            members = []
+        elif not all(isinstance(m, str) for m in members):
+            check.fail("members", "must be a list of entry ids")
+            members = []
+        elif len(set(members)) != len(members):
+            check.fail("members", "names a figure twice")
+            members = []
+    elif "members" in raw:
+        check.fail("members", f"only a series or a breakdown has members (kind is {kind})")
+        members = []
 
     related = raw.get("related", [])
     if not isinstance(related, list) or not all(isinstance(r, str) for r in related):
@@ -492,6 +631,7 @@ def _entry(
         note=text_fields["note"],
         related=tuple(related),
         examples=examples,
+        members=tuple(members),
     )
 
 
@@ -505,7 +645,7 @@ def _question_lists(raw: Any, check: _Checker, fld: str) -> dict[str, tuple[str,
     out: dict[str, tuple[str, ...]] = {}
     for key in raw:
         if key not in LANGS:
-            check.fail(f"{fld}.{key}", "unknown language (use en and fr)")
+            check.fail(f"{fld}.{_name(key)}", "unknown language (use en and fr)")
     for lang in LANGS:
         items = raw.get(lang)
         if items is None:
@@ -515,7 +655,7 @@ def _question_lists(raw: Any, check: _Checker, fld: str) -> dict[str, tuple[str,
             continue
         bad = [i for i in items if not isinstance(i, str) or not tokens(i)]
         if bad:
-            check.fail(f"{fld}.{lang}", f"not a question: {bad[0]!r}")
+            check.fail(f"{fld}.{lang}", f"not a question: {shown(bad[0])}")
             continue
         out[lang] = tuple(" ".join(i.split()) for i in items)
     return out
@@ -532,11 +672,10 @@ def _bank_file(
     lines = _key_lines(doc.node)
     out: dict[str, dict[str, tuple[str, ...]]] = {}
     for key, raw in doc.data.items():
-        line = lines.get(str(key), 1)
-        label = str(key)
-        check = _Checker(name, label, line, {}, problems)
+        line = lines.get(_name(key), 1)
+        check = _Checker(name, _name(key), line, {}, problems)
         if not isinstance(key, str) or (key != OUT_OF_SCOPE and key not in known):
-            check.fail("id", f"unknown entry id {key!r}")
+            check.fail("id", f"unknown entry id {shown(key)}")
             continue
         out[key] = _question_lists(raw, check, "examples")
     return out
@@ -548,10 +687,15 @@ def _source(raw: Any, check: _Checker) -> Source | None:
         return None
     section = check.text(raw, "section")
     page = raw.get("page")
-    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+    if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
         check.fail("source.page" if "source" in check.lines else "page", "must be a page number")
         return None
     return Source(section, page) if section else None
+
+
+def _is_word(value: Any) -> bool:
+    """A word of the vocabulary: text, or a number written bare (`2020`)."""
+    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
@@ -569,25 +713,47 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
         problems.append(f"{doc.name}:{line}: -: synonyms: must be a list of word groups")
     if len(problems) > before:
         return None
+    top = _key_lines(node)
     units: dict[str, Unit] = {}
     unit_nodes = _child(node, "units")
+    unit_lines = _key_lines(unit_nodes)
     for uid, raw in (data.get("units") or {}).items():
-        lines = _key_lines(unit_nodes)
-        check = _Checker(doc.name, f"unit {uid}", lines.get(str(uid), 1), {}, problems)
-        name = check.text(raw if isinstance(raw, Mapping) else {}, "name")
+        lines = _key_lines(_child(unit_nodes, str(uid)))
+        line = unit_lines.get(_name(uid), 1)
+        check = _Checker(doc.name, f"unit {_name(uid)}", line, lines, problems)
+        if not isinstance(uid, str):
+            check.fail("-", f"a unit's name must be text, not {shown(uid)}")
+            continue
+        if not isinstance(raw, Mapping):
+            check.fail("-", "must be a mapping with a name (en, fr) and optional flags")
+            continue
+        check.unknown_fields(raw, _child(unit_nodes, uid), {"name", "measures", *UNIT_FLAGS})
+        flags = {}
+        for flag in UNIT_FLAGS:
+            value = raw.get(flag, False)
+            if not isinstance(value, bool):
+                # a quoted 'no' is text, and text is true: it would turn figures into percents
+                check.fail(flag, f"must be true or false, not {shown(value)}")
+            flags[flag] = value is True
+        name = check.text(raw, "name")
         if name:
-            units[str(uid)] = Unit(
-                str(uid), name, bool(raw.get("percent", False)), bool(raw.get("signed", False))
-            )
+            measures = raw.get("measures", "")
+            if not isinstance(measures, str):
+                check.fail("measures", f"must be a word such as people, not {shown(measures)}")
+                continue
+            units[uid] = Unit(uid, name, flags["percent"], flags["signed"], measures.strip())
     availability: dict[str, Text] = {}
     av_lines = _key_lines(_child(node, "availability"))
     for level, raw in (data.get("availability") or {}).items():
         check = _Checker(
-            doc.name, f"availability {level}", av_lines.get(str(level), 1), {}, problems
+            doc.name, f"availability {_name(level)}", av_lines.get(_name(level), 1), {}, problems
         )
+        if not isinstance(level, str):
+            check.fail("-", f"a level's name must be text, not {shown(level)}")
+            continue
         text = check.text({"text": raw}, "text")
         if text:
-            availability[str(level)] = text
+            availability[level] = text
     synonyms: list[tuple[str, ...]] = []
     syn_node = _child(node, "synonyms")
     for i, group in enumerate(data.get("synonyms") or []):
@@ -597,30 +763,41 @@ def _vocabulary(doc: _Doc, problems: list[str]) -> Vocabulary | None:
         if not isinstance(group, list) or len(group) < 2:
             problems.append(f"{doc.name}:{line}: synonyms #{i + 1}: -: needs two words or more")
             continue
-        wordless = [w for w in group if not tokens(str(w))]
-        if wordless:
-            problems.append(
-                f"{doc.name}:{line}: synonyms #{i + 1}: -: {wordless[0]!r} holds no letter or digit"
-            )
+        textless = [w for w in group if not _is_word(w)]
+        wordless = [w for w in group if _is_word(w) and not tokens(str(w))]
+        if textless or wordless:
+            what = "is not text" if textless else "holds no letter or digit"
+            word = shown((textless or wordless)[0])
+            problems.append(f"{doc.name}:{line}: synonyms #{i + 1}: -: {word} {what}")
             continue
         synonyms.append(tuple(str(w) for w in group))
     stopwords: dict[str, tuple[str, ...]] = {}
     raw_stop = data.get("stopwords") or {}
     for lang in LANGS:
         words = raw_stop.get(lang) if isinstance(raw_stop, Mapping) else None
-        if not isinstance(words, list):
-            problems.append(f"{doc.name}:1: -: stopwords.{lang}: needs a list of words")
+        line = top.get("stopwords", 1)
+        if not isinstance(words, list) or not all(_is_word(w) for w in words):
+            problems.append(f"{doc.name}:{line}: -: stopwords.{lang}: needs a list of words")
             continue
         stopwords[lang] = tuple(str(w) for w in words)
     intents: dict[str, dict[str, tuple[str, ...]]] = {}
     raw_intents = data.get("intents") or {}
+    intent_lines = _key_lines(_child(node, "intents"))
     for name, cues in raw_intents.items() if isinstance(raw_intents, Mapping) else []:
-        if not isinstance(cues, Mapping) or not all(
-            isinstance(cues.get(lang), list) for lang in LANGS
+        line = intent_lines.get(_name(name), top.get("intents", 1))
+        if (
+            not isinstance(name, str)
+            or not isinstance(cues, Mapping)
+            or not all(
+                isinstance(cues.get(lang), list) and all(_is_word(w) for w in cues[lang])
+                for lang in LANGS
+            )
         ):
-            problems.append(f"{doc.name}:1: -: intents.{name}: needs an en and a fr list")
+            problems.append(
+                f"{doc.name}:{line}: -: intents.{_name(name)}: needs an en and a fr list of words"
+            )
             continue
-        intents[str(name)] = {lang: tuple(str(w) for w in cues[lang]) for lang in LANGS}
+        intents[name] = {lang: tuple(str(w) for w in cues[lang]) for lang in LANGS}
     if not units:
         problems.append(f"{doc.name}:1: -: units: none defined")
     if not availability:
@@ -660,11 +837,12 @@ def load(directory: Path | str | None = None) -> FactBase:
     folder = Path(directory) if directory is not None else DEFAULT_DIR
     problems: list[str] = []
     if not folder.is_dir():
-        raise KnowledgeError([f"{folder}:1: -: -: the fact base folder does not exist"])
+        what = "is not a folder" if _present(folder) else "does not exist"
+        raise KnowledgeError([f"{folder}:1: -: -: the fact base folder {what}"])
     paths = sorted(folder.glob("*.yaml"))
     vocab_path = folder / VOCABULARY_FILE
     vocab = None
-    if vocab_path.exists():
+    if _present(vocab_path):
         doc = _parse(vocab_path, problems)
         vocab = _vocabulary(doc, problems) if doc else None
     else:
@@ -705,6 +883,9 @@ def load(directory: Path | str | None = None) -> FactBase:
                     )
             elif rid == entry.id:
                 problems.append(f"{entry.file}:{entry.line}: {entry.id}: related: names itself")
+    if not unreadable:
+        for entry in entries:
+            problems.extend(_chart_problems(entry, by_id, first_at, vocab))
     bank, out_of_scope = _bank(folder, entries, first_at, problems)
     if problems:
         raise KnowledgeError(problems)
@@ -714,6 +895,97 @@ def load(directory: Path | str | None = None) -> FactBase:
         entries = [replace(e, examples=bank[e.id]) if e.id in bank else e for e in entries]
         by_id = {e.id: e for e in entries}
     return FactBase(tuple(entries), vocab, by_id, out_of_scope)
+
+
+def _present(path: Path) -> bool:
+    """True if something is there, even a link that leads nowhere (reported when read)."""
+    return path.is_symlink() or path.exists()
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "janvier"),
+            ("february", "fevrier", "février"),
+            ("march", "mars"),
+            ("april", "avril"),
+            ("may", "mai"),
+            ("june", "juin"),
+            ("july", "juillet"),
+            ("august", "aout", "août"),
+            ("september", "septembre"),
+            ("october", "octobre"),
+            ("november", "novembre"),
+            ("december", "decembre", "décembre"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+
+def period_key(period: Text | None) -> tuple[int, int] | None:
+    """(year, month) of a figure's period, for ordering a series; None without a year.
+
+    The first year the English text names decides ("December 2019" -> (2019, 12)); a
+    period without a month sorts before the months of its year."""
+    if period is None:
+        return None
+    words = period.en.lower().replace(",", " ").split()
+    years = [int(w) for w in words if len(w) == 4 and w.isdigit()]
+    if not years:
+        return None
+    month = next((_MONTHS[w] for w in words if w in _MONTHS), 0)
+    return years[0], month
+
+
+def _chart_problems(
+    entry: Entry,
+    by_id: Mapping[str, Entry],
+    known: Mapping[str, tuple[str, int]],
+    vocab: Vocabulary | None,
+) -> list[str]:
+    """A series' or a breakdown's members: known figures of one measure, in order."""
+    if entry.kind not in CHART_KINDS:
+        return []
+    where = f"{entry.file}:{entry.line}: {entry.id}: members"
+    problems: list[str] = []
+    figures: list[Entry] = []
+    for mid in entry.members:
+        member = by_id.get(mid)
+        if mid not in known:
+            problems.append(f"{where}: unknown id {mid!r}")
+        elif member is None:
+            continue  # invalid itself, reported where it stands
+        elif not member.is_figure or isinstance(member.value, Range) or member.value is None:
+            problems.append(f"{where}: {mid!r} is not a figure with one value")
+        else:
+            figures.append(member)
+    if problems or len(figures) != len(entry.members) or vocab is None:
+        return problems
+    units = vocab.units
+    measures = {units[f.unit].measure if f.unit in units else f.unit for f in figures}
+    if entry.unit is not None and entry.unit in units:
+        measures.add(units[entry.unit].measure)
+    if len(measures) > 1:
+        problems.append(
+            f"{where}: the figures do not share one unit ({', '.join(sorted(measures))})"
+        )
+    if entry.unit is None:
+        problems.append(f"{entry.file}:{entry.line}: {entry.id}: unit: missing")
+    if entry.kind == "series":
+        keys = [period_key(f.period) for f in figures]
+        if any(k is None for k in keys):
+            missing = next(f.id for f, k in zip(figures, keys, strict=True) if k is None)
+            problems.append(f"{where}: {missing!r} has no year in its period")
+        elif any(a >= b for a, b in zip(keys, keys[1:], strict=False)):  # type: ignore[operator]
+            problems.append(f"{where}: the periods must increase from one figure to the next")
+    else:
+        keys = {period_key(f.period) for f in figures}
+        if len(keys) > 1:
+            problems.append(f"{where}: the parts of a breakdown are of one period")
+    return problems
 
 
 def _merged(*parts: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -752,6 +1024,8 @@ def _bank(
             add(entry.id, entry.examples, f"{entry.file}:{entry.line}")
     qdir = folder / QUESTIONS_DIR
     paths = sorted(qdir.glob("*.yaml")) if qdir.is_dir() else []
+    if _present(qdir) and not qdir.is_dir():
+        problems.append(f"{QUESTIONS_DIR}:1: -: -: is not a folder (or cannot be read)")
     for path in paths:
         doc = _parse(path, problems, f"{QUESTIONS_DIR}/{path.name}")
         if doc is None:

@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 LANGS = ("en", "fr")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "´": "'"})
@@ -34,6 +35,12 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Word tokens of folded text: letters or digits, with a decimal part kept on numbers."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=32768)
+def _tokens(text: str) -> tuple[str, ...]:
+    # building an index reads each question of the bank several times: read it once
     out = []
     for tok in _TOKEN.findall(fold(text)):
         if tok[0].isdigit():
@@ -44,7 +51,7 @@ def tokens(text: str) -> list[str]:
             out.extend(t for t in _SEPARATOR.split(tok) if t)
         else:
             out.append(tok)
-    return out
+    return tuple(out)
 
 
 def stem(token: str) -> str:

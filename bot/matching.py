@@ -6,62 +6,73 @@ text (definition, scope, period) and of each example question of the question ba
 the bank's out-of-scope questions form one more class, "outside the report". Every
 word has an inverse-document-frequency weight over the entries.
 
-`Index.query` reads a question: it mends typos and French elisions written without an
-apostrophe against the index's own words (rapidfuzz, length-aware edit distance), sorts
-its words into known ones, words seen only in out-of-scope questions, and words the
-index has never seen (chatter, which never sinks a question), and recognizes what is
-asked (a count, a share, a definition, an evolution, a person, a year).
+`Index.query` reads a question: typos and elisions are mended first (`bot.mending`), its
+words are sorted into known ones, words seen only in out-of-scope questions, and words
+the index has never seen (chatter, which never sinks a question), and what is asked is
+recognized (a count, a share, a definition, an evolution, a person, a list, a year).
 
 `Index.rank` scores the entries sharing a word with the question: how much of the
-question an entry explains, how close the nearest example question is, how much of a
-name the question holds, and whether the kind of entry fits what is asked.
-`Index.match` adds the features the abstention model weighs (`bot.abstention`) and
-returns a `Match` whose band says whether to answer, answer with alternatives, or decline.
+question an entry explains, how much of one of its names the question holds, how its
+example questions use the question's words, a naive Bayes over the bank (`bot.bayes`),
+and whether the kind of entry fits what is asked. `Index.match` adds the features the
+abstention model weighs (`bot.abstention`) and returns a `Match` whose band says whether
+to answer, answer with alternatives, or decline.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from math import log
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
 from bot.abstention import Model
+from bot.bayes import NaiveBayes
 from bot.knowledge import LANGS, Entry, FactBase
 from bot.language import stem, tokens
+from bot.mending import Mender
 
 MAX_CHARS = 1000  # a longer question is read up to here
 FIGURE_KINDS = ("figure",)
 HAS_FIGURES = ("category", "lever")
-WHOLE_KINDS = ("overview",)  # answered whole: a list of items with their headline figures
+# answered whole: a list of items with their headline figures (a series' or a breakdown's
+# items are its members)
+WHOLE_KINDS = ("overview", "series", "breakdown")
+NUMERIC_KINDS = FIGURE_KINDS + HAS_FIGURES + WHOLE_KINDS  # kinds whose reply holds numbers
 _YEAR = re.compile(r"^(19|20)\d\d$")
 # a year as written in a question: not part of a bigger number ("2,016 students")
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d]|[.,]\d)")
-_ELISIONS = ("qu", "l", "d", "j", "n", "s", "c", "m", "t")
+TYPED_INTENTS = ("list",)  # intents whose cue words are matched as typed, not stemmed
 TIE_MARGIN = 0.02  # closer than this, two unrelated entries are never a "sure" answer
-COMMON = 3  # a word used this often in the fact base and the bank is never "mended"
 
-# Ranking weights: the shape of a match (how much of the question an entry explains, how
-# close its nearest example is), not any particular question.
-# coverage, nearest example, name similarity, name fit, kind/year cues, example usage,
-# nearest example by cosine, naive Bayes; chosen by cross-validation over the bank
-RANK_WEIGHTS = (0.7, 0.0, 0.6, 0.3, 1.0, 0.6, 0.0, 0.1)
-BAYES_ALPHA = 0.1  # naive Bayes smoothing
-PREFIX = 5  # letters of a word's prefix feature
+# Ranking weights, the shape of a match rather than any particular question: how much of
+# the question an entry explains, how much of one of its names the question holds (as a
+# similarity, and as the share of the name present), the kind cues below, how the entry's
+# example questions use the question's words, and the naive Bayes posterior. Chosen once
+# by a search over the bank's cross-validated rankings.
+W_COVERAGE, W_NAME, W_FIT, W_CUES, W_USAGE, W_BAYES = 0.7, 0.6, 0.3, 1.0, 0.6, 0.1
+# What is asked against the kind of entry (one weight per indicator of Index._kind_cues):
+# a figure asked, and the entry is a figure / has figures / has none; a share asked, of a
+# share / of a count; a count asked, of a share / of a count; a definition asked, of a
+# figure / of anything else; a person, a lever, a category asked and given; an evolution
+# asked of a change; the year named / another year; a list asked, of an overview / of a
+# single lever or category.
+# fmt: off
+CUE_WEIGHTS = (
+    0.06, -0.02, -0.08,
+    0.12, -0.08,
+    -0.08, 0.03,
+    -0.08, 0.04,
+    0.12, 0.06, 0.06,
+    0.06,
+    0.08, -0.08,
+    0.25, -0.08,
+)
+# fmt: on
 SHORTLIST = 24  # entries whose example questions are compared one by one
 TEXT_WEIGHT = 0.5  # a word found only in an entry's definition or scope counts this much
-CUE_WEIGHT = 0.35  # a word that says what is asked ("share", "définition") counts this much
-
-
-def _grams(words: frozenset[str] | tuple[str, ...]) -> list[str]:
-    """Naive Bayes features: the words, and the first letters of the longer ones (so that
-    "habitaient" meets "habitent" and "enrolments" meets "enrolled")."""
-    return [*words, *{f"{w[:PREFIX]}~" for w in words if len(w) > PREFIX}]
+CUE_WEIGHT = 0.35  # a word that says what is asked ("share", "2019") counts this much
 
 
 @dataclass(frozen=True)
@@ -71,9 +82,10 @@ class Query:
     content: tuple[str, ...]  # words the index knows from the entries
     outside: tuple[str, ...]  # words seen only in questions the report does not answer
     unknown: tuple[str, ...]  # words the index has never seen
-    cues: frozenset[str]
+    cues: frozenset[str]  # words that say what is asked, years included
     intents: frozenset[str]
     years: tuple[str, ...]
+    mended: int = 0  # how many typed words were mended
 
 
 @dataclass(frozen=True)
@@ -83,7 +95,8 @@ class Candidate:
     coverage: float  # share of the question's known words the entry explains
     example: float  # similarity to its nearest example question
     fit: float  # share of the entry's best name the question contains
-    parts: tuple[float, ...] = ()  # the signals of RANK_WEIGHTS, then example containment
+    bayes: float = 0.0  # naive Bayes posterior
+    held: float = 0.0  # share of its nearest example question the question holds
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,6 @@ class Match:
 class _Doc:
     entry: Entry
     names: tuple[frozenset[str], ...]  # labels first, then aliases
-    n_labels: int
     words: frozenset[str]  # names and examples
     text: frozenset[str]  # definition, scope, period (minus the above)
     years: frozenset[str]
@@ -127,34 +139,14 @@ class Index:
                 if key:
                     self._synonyms[key] = canonical
         self._max_ngram = max((len(k) for k in self._synonyms), default=1)
-        # the words as typed, for mending typos: every text of the fact base and the bank
-        raw: Counter[str] = Counter()
-        outside_raw: set[str] = set()
-        for lang in LANGS:
-            for words in vocab.stopwords.get(lang, ()):
-                raw.update(tokens(words))
-            for cues in vocab.intents.values():
-                for cue in cues[lang]:
-                    raw.update(tokens(cue))
-            for question in base.out_of_scope.get(lang, ()):
-                raw.update(tokens(question))
-                outside_raw.update(tokens(question))
-        for entry in base:
-            for lang in LANGS:
-                for text in (entry.label, entry.definition, entry.scope, entry.period):
-                    if text is not None:
-                        raw.update(tokens(text.get(lang)))
-                for phrase in (*entry.aliases[lang], *entry.examples.get(lang, ())):
-                    raw.update(tokens(phrase))
-        self._raw = raw
-        self._outside_raw = frozenset(outside_raw)  # never mended: they point outside
-        self._raw_by_first: dict[str, list[str]] = defaultdict(list)
-        for word in sorted(raw):
-            if word.isalpha() and len(word) >= 3:
-                self._raw_by_first[word[0]].append(word)
-        self.mend = lru_cache(maxsize=16384)(self._mend)
+        self.mender = Mender(base)
         self._cues: dict[str, frozenset[tuple[str, ...]]] = {}
+        self._typed_cues: dict[str, frozenset[tuple[str, ...]]] = {}
         for intent, per_lang in vocab.intents.items():
+            if intent in TYPED_INTENTS:  # plurals matter: matched on the words as typed
+                typed = (tuple(tokens(cue)) for lang in LANGS for cue in per_lang[lang])
+                self._typed_cues[intent] = frozenset(c for c in typed if c)
+                continue
             canon = (tuple(self.canonical(cue)) for lang in LANGS for cue in per_lang[lang])
             self._cues[intent] = frozenset(c for c in canon if c)
         self._cue_words = {
@@ -165,6 +157,7 @@ class Index:
             if len(c) == 1
         }
         self._max_cue = max((len(c) for cues in self._cues.values() for c in cues), default=1)
+        self._max_typed = max((len(c) for c in self._typed_cues.get("list", ())), default=1)
 
         # documents: one per entry, and the examples (entries' and out-of-scope) apart
         self._docs: list[_Doc] = []
@@ -193,24 +186,23 @@ class Index:
         self._known = frozenset(t for doc in self._docs for t in doc.words | doc.text)
         self._outside = frozenset(outside_words - self._known)
         self._numbers = frozenset(t for t in self._idf if t[0].isdigit())
-        self._fit_bayes(examples)
+        names = [(i, phrase) for i, doc in enumerate(self._docs) for phrase in doc.names]
+        self._bayes = NaiveBayes(len(self._docs), [*examples, *names])
 
         # postings: word -> (entry, weight factor); -> name phrases; -> example questions
         self._entry_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         self._name_postings: dict[str, list[int]] = defaultdict(list)
         self._name_owner: list[int] = []
         self._name_weight: list[float] = []
-        self._name_is_label: list[bool] = []
         for i, doc in enumerate(self._docs):
             for tok in doc.words:
                 self._entry_postings[tok].append((i, 1.0))
             for tok in doc.text:
                 self._entry_postings[tok].append((i, TEXT_WEIGHT))
-            for j, phrase in enumerate(doc.names):
+            for phrase in doc.names:
                 k = len(self._name_owner)
                 self._name_owner.append(i)
                 self._name_weight.append(sum(self._idf[t] for t in phrase))
-                self._name_is_label.append(j < doc.n_labels)
                 for tok in phrase:
                     self._name_postings[tok].append(k)
         # how many of an entry's example questions use a word (a word its askers use)
@@ -239,41 +231,6 @@ class Index:
         self._latest = {doc.entry.id: max(map(int, doc.years), default=0) for doc in self._docs}
         self._docs_by_id = {doc.entry.id: doc for doc in self._docs}
 
-    def _fit_bayes(self, examples: list[tuple[int, frozenset[str]]]) -> None:
-        """A multinomial naive Bayes over the classes (entries and "outside the report"),
-        from the example questions and the entries' names: which entry a set of words
-        points to, learnt from how staff ask."""
-        counts: dict[int, Counter[str]] = defaultdict(Counter)
-        for owner, words in examples:
-            counts[owner].update(_grams(words))
-        for i, doc in enumerate(self._docs):
-            for phrase in doc.names:
-                counts[i].update(_grams(phrase))
-        vocabulary = {t for c in counts.values() for t in c}
-        size = len(vocabulary)
-        # "outside the report" is a class only when the bank has out-of-scope questions
-        self._classes = [*range(len(self._docs)), *([-1] if counts.get(-1) else [])]
-        self._bayes_base = [
-            log(BAYES_ALPHA) - log(sum(counts[c].values()) + BAYES_ALPHA * size)
-            for c in self._classes
-        ]
-        self._bayes_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for k, c in enumerate(self._classes):
-            for tok, n in counts[c].items():
-                self._bayes_postings[tok].append((k, log((n + BAYES_ALPHA) / BAYES_ALPHA)))
-
-    def _bayes(self, words: tuple[str, ...]) -> list[float]:
-        """P(class | words) for every class, in the order of `_classes`."""
-        known = [t for t in _grams(words) if t in self._bayes_postings]
-        scores = [len(known) * b for b in self._bayes_base]
-        for tok in known:
-            for k, gain in self._bayes_postings[tok]:
-                scores[k] += gain
-        top = max(scores)
-        exps = [math.exp(x - top) for x in scores]
-        total = sum(exps)
-        return [x / total for x in exps]
-
     @property
     def model(self) -> Model:
         """The abstention model: the one given, else the fitted one shipped with the bot."""
@@ -291,7 +248,7 @@ class Index:
         ("demandeurs d'emploi"). With `mend`, typos are mended first."""
         raw = tokens(text)
         if mend:
-            raw = [m for tok in raw for m in self.mend(tok)]
+            raw = self.mender.words(raw)
         toks = [stem(t) for t in raw]
         out: list[tuple[str, bool]] = []
         i = 0
@@ -329,12 +286,10 @@ class Index:
         labels = [entry.label.get(lang) for lang in LANGS]
         aliases = [alias for lang in LANGS for alias in entry.aliases[lang]]
         names: list[frozenset[str]] = []
-        n_labels = 0
-        for i, phrase in enumerate([*labels, *aliases]):
+        for phrase in [*labels, *aliases]:
             content = self._content(self.read(phrase))
             if content:
                 names.append(frozenset(content))
-                n_labels += i < len(labels)
         examples = []
         for lang in LANGS:
             for question in entry.examples.get(lang, ()):
@@ -351,40 +306,8 @@ class Index:
             for part in (entry.period, entry.label):
                 if part is not None:
                     years.update(t for t in tokens(part.get(lang)) if _YEAR.match(t))
-        doc = _Doc(entry, tuple(names), n_labels, words, frozenset(text) - words, frozenset(years))
+        doc = _Doc(entry, tuple(names), words, frozenset(text) - words, frozenset(years))
         return doc, examples
-
-    def _mend(self, token: str) -> tuple[str, ...]:
-        """The word(s) a rare or unknown token stands for: an elision written without its
-        apostrophe ("demploi"), a typo of a common word within a small edit distance (more
-        allowed in longer words, first letter kept), or two words run together. Words the
-        fact base and the bank use often, and words of the out-of-scope questions, are
-        left alone."""
-        seen = self._raw.get(token, 0)
-        if seen >= COMMON or len(token) < 4 or not token.isalpha() or token in self._outside_raw:
-            return (token,)
-        for prefix in _ELISIONS:
-            rest = token[len(prefix) :]
-            if token.startswith(prefix) and len(rest) >= 3 and self._raw.get(rest, 0) >= COMMON:
-                return (prefix, rest)
-        budget = 1 if len(token) <= 5 else 2 if len(token) <= 9 else 3
-        pool = self._raw_by_first.get(token[0], ())
-        found = [
-            (word, dist)
-            for word, dist, _ in process.extract(
-                token, pool, scorer=Levenshtein.distance, score_cutoff=budget, limit=8
-            )
-            if word != token and self._raw[word] >= max(COMMON, 3 * seen)
-        ]
-        if found:
-            return (min(found, key=lambda f: (f[1], -self._raw[f[0]], f[0]))[0],)
-        if seen:
-            return (token,)
-        for cut in range(3, len(token) - 2):
-            left, right = token[:cut], token[cut:]
-            if self._raw.get(left, 0) >= COMMON and self._raw.get(right, 0) >= COMMON:
-                return (left, right)
-        return (token,)
 
     def query(self, question: str) -> Query:
         text = " ".join(question.split())
@@ -395,6 +318,8 @@ class Index:
                 if " " in text[:MAX_CHARS]
                 else text[:MAX_CHARS]
             )
+        typed = tokens(text)
+        mended = self.mender.words(typed)
         pairs = self.read(text, mend=True)
         canon = [word for word, _ in pairs]
         years = tuple(dict.fromkeys(_YEAR_IN_TEXT.findall(text)))
@@ -404,21 +329,31 @@ class Index:
             for i in range(len(canon) - n + 1)
         }
         intents = {intent for intent, cues in self._cues.items() if not grams.isdisjoint(cues)}
+        typed_grams = {
+            tuple(mended[i : i + n])
+            for n in range(1, self._max_typed + 1)
+            for i in range(len(mended) - n + 1)
+        }
+        intents |= {i for i, cues in self._typed_cues.items() if not typed_grams.isdisjoint(cues)}
         words = tuple(dict.fromkeys(self._content(pairs, self._numbers)))
         content = tuple(t for t in words if t in self._known)
         outside = tuple(t for t in words if t in self._outside)
         unknown = tuple(t for t in words if t not in self._idf)
-        cues = frozenset(t for t in content if t in self._cue_words)
+        cues = frozenset(t for t in content if t in self._cue_words or t.startswith("@"))
         if len(years) >= 2:
             intents.add("evolution")
         if intents & {"count", "share"}:
             intents.add("figure")
-        return Query(text, truncated, content, outside, unknown, cues, frozenset(intents), years)
+        changed = sum(1 for tok in typed if self.mender.mend(tok) != (tok,))
+        return Query(
+            text, truncated, content, outside, unknown, cues, frozenset(intents), years, changed
+        )
 
     # ------------------------------------------------------------ scoring
 
     def _weights(self, query: Query) -> dict[str, float]:
-        """How much each known question word counts: its rarity, less for a cue word."""
+        """How much each known question word counts: its rarity, less for a cue word or a
+        year (the kind cues weigh those)."""
         return {
             t: self._idf[t] * (CUE_WEIGHT if t in query.cues else 1.0)
             for t in (*query.content, *query.outside)
@@ -456,46 +391,34 @@ class Index:
             similarity = 2 * hit / (total + size)
             if similarity > name[owner]:
                 name[owner] = similarity
-        bayes = self._bayes((*query.content, *query.outside))
-        w_cov, w_ex, w_name, w_fit, w_bonus, w_used, w_cos, w_bayes = RANK_WEIGHTS
+        # unknown words lend their first letters to the naive Bayes ("apprenticeshipping")
+        bayes = self._bayes.posterior((*query.content, *query.outside, *query.unknown))
+        bonus = self._bonus(query)
         pre = {
-            i: w_cov * cov / total
-            + w_name * name[i]
-            + w_fit * fit[i]
-            + w_bonus * self._bonus(self._docs[i], query)
-            + w_used * used[i] / total
-            + w_bayes * bayes[i]
+            i: W_COVERAGE * cov / total
+            + W_NAME * name[i]
+            + W_FIT * fit[i]
+            + W_CUES * bonus(self._docs[i])
+            + W_USAGE * used[i] / total
+            + W_BAYES * bayes[i]
             for i, cov in covered.items()
         }
         shortlist = sorted(pre, key=pre.__getitem__, reverse=True)[:SHORTLIST]
         asked = frozenset(weights)
         out = []
         for i in shortlist:
-            example = cosine = inside = 0.0
+            example = held = 0.0
             for words, size in self._entry_examples[i]:
                 common = words & asked
                 if common:
                     hit = sum([weights[t] for t in common])
                     if 2 * hit / (total + size) > example:
                         example = 2 * hit / (total + size)
-                    if hit / (total * size) ** 0.5 > cosine:
-                        cosine = hit / (total * size) ** 0.5
-                    if hit / size > inside:
-                        inside = hit / size
-            score = pre[i] + w_ex * example + w_cos * cosine
-            parts = (
-                covered[i] / total,
-                example,
-                name[i],
-                fit[i],
-                self._bonus(self._docs[i], query),
-                used[i] / total,
-                cosine,
-                bayes[i],
-                inside,
-            )
+                    if hit / size > held:
+                        held = hit / size
+            entry = self._docs[i].entry
             out.append(
-                Candidate(self._docs[i].entry, score, covered[i] / total, example, fit[i], parts)
+                Candidate(entry, pre[i], covered[i] / total, example, fit[i], bayes[i], held)
             )
         # equal scores: the latest period first (the report is about 2020, 2019 is the baseline)
         out.sort(key=lambda c: (-round(c.score, 6), -self._latest[c.entry.id], c.entry.id))
@@ -508,33 +431,56 @@ class Index:
             default=0.0,
         )
         # how much of an out-of-scope question the question holds (all of it: a near miss)
-        held = max((hit / self._outside_weight[k] for k, hit in shared.items()), default=0.0)
-        bayes_outside = bayes[-1] if len(bayes) > len(self._docs) else 0.0
-        return out, {"outside": outside, "bayes_outside": bayes_outside, "held": held}
+        held_out = max((hit / self._outside_weight[k] for k, hit in shared.items()), default=0.0)
+        bayes_outside = bayes[-1] if self._bayes.has_outside else 0.0
+        return out, {"outside": outside, "bayes_outside": bayes_outside, "held": held_out}
 
     @staticmethod
-    def _bonus(doc: _Doc, query: Query) -> float:
-        kind, intents, bonus = doc.entry.kind, query.intents, 0.0
-        if "figure" in intents:
-            bonus += 0.06 if kind in FIGURE_KINDS else 0.02 if kind in HAS_FIGURES else -0.08
-        if kind in FIGURE_KINDS:
-            is_share = doc.entry.unit in ("percent", "percent_change")
-            if "share" in intents and "count" not in intents:
-                bonus += 0.04 if is_share else -0.08
-            if "count" in intents and "share" not in intents:
-                bonus += -0.08 if is_share else 0.03
-        if "definition" in intents and "figure" not in intents:
-            bonus += -0.04 if kind in FIGURE_KINDS else 0.04
-        if "person" in intents and kind == "person":
-            bonus += 0.08
-        if "lever" in intents and kind == "lever":
-            bonus += 0.06
-        if "category" in intents and kind == "category":
-            bonus += 0.06
-        if "evolution" in intents and doc.entry.unit == "percent_change":
-            bonus += 0.04
-        if query.years and doc.years:
-            bonus += 0.08 if doc.years & set(query.years) else -0.08
+    def _kind_cues(doc: _Doc, query: Query) -> tuple[float, ...]:
+        """Whether the kind of entry fits what is asked, one indicator per CUE_WEIGHTS."""
+        kind, intents, unit = doc.entry.kind, query.intents, doc.entry.unit
+        figure, has_figures = kind in FIGURE_KINDS, kind in HAS_FIGURES + WHOLE_KINDS
+        is_share = unit in ("percent", "percent_change")
+        share_only = "share" in intents and "count" not in intents
+        count_only = "count" in intents and "share" not in intents
+        defining = "definition" in intents and "figure" not in intents
+        dated = bool(query.years and doc.years)
+        matched = dated and bool(doc.years & set(query.years))
+        return tuple(
+            float(x)
+            for x in (
+                "figure" in intents and figure,
+                "figure" in intents and has_figures,
+                "figure" in intents and not figure and not has_figures,
+                share_only and figure and is_share,
+                share_only and figure and not is_share,
+                count_only and figure and is_share,
+                count_only and figure and not is_share,
+                defining and figure,
+                defining and not figure,
+                "person" in intents and kind == "person",
+                "lever" in intents and kind == "lever",
+                "category" in intents and kind == "category",
+                "evolution" in intents and unit == "percent_change",
+                matched,
+                dated and not matched,
+                "list" in intents and kind in WHOLE_KINDS,
+                "list" in intents and kind in HAS_FIGURES,
+            )
+        )
+
+    def _bonus(self, query: Query) -> Callable[[_Doc], float]:
+        """The kind cues' score of an entry for this question, computed once per kind of
+        entry (its kind, unit and years decide it)."""
+        seen: dict[tuple[str, str | None, frozenset[str]], float] = {}
+
+        def bonus(doc: _Doc) -> float:
+            key = (doc.entry.kind, doc.entry.unit, doc.years)
+            if key not in seen:
+                cues = self._kind_cues(doc, query)
+                seen[key] = sum(w * c for w, c in zip(CUE_WEIGHTS, cues, strict=True))
+            return seen[key]
+
         return bonus
 
     def features(
@@ -560,18 +506,19 @@ class Index:
             "fit": best.fit,
             "outside": outside["outside"],
             "outside_margin": outside["outside"] - best.example,
-            "bayes": best.parts[7],
-            "held_margin": outside["held"] - best.parts[8],
+            "bayes": best.bayes,
+            "held_margin": outside["held"] - best.held,
             "bayes_outside": outside["bayes_outside"],
             "outside_words": sum(weights[t] for t in query.outside) / total,
             "unknown_words": len(query.unknown) / max(1, n_words),
             "uncovered_max": max((self._idf[t] for t in uncovered), default=0.0) / self._max_idf,
             "named": sum(w for t, w in weights.items() if t in named) / total,
             "specific": max((self._idf[t] for t in query.content), default=0.0) / self._max_idf,
-            "kind_fit": 0.0 if wants_figure and kind not in FIGURE_KINDS + HAS_FIGURES else 1.0,
+            "kind_fit": 0.0 if wants_figure and kind not in NUMERIC_KINDS else 1.0,
+            "mended": query.mended / max(1, n_words),
         }
 
-    def match(self, question: str, limit: int = 5) -> Match:
+    def match(self, question: str) -> Match:
         query = self.query(question)
         unknown_years = self.unknown_years(query.text)
         if unknown_years:
@@ -586,7 +533,7 @@ class Index:
         band, scope, probability = self.model.decide(features)
         if band == "sure" and features["margin"] < TIE_MARGIN:
             band = "plausible"  # two unrelated readings score alike: offer the other
-        shown = tuple(ranked[:limit])
+        shown = tuple(ranked)
         best = ranked[0]
         if band == "unlikely":
             return Match(
@@ -616,18 +563,18 @@ class Index:
         return Match("answer", query, best, shown, "", band, scope, probability, features)
 
     def alternatives(self, match: Match, count: int = 2) -> list[Entry]:
-        """Up to `count` other readings of the question, not linked to the answer."""
-        chosen = match.best.entry if match.best else None
-        out: list[Entry] = []
+        """Up to `count` other readings of the question (for a declined one, its closest
+        topics): never an entry linked to one already offered, nor one of another year."""
+        out: list[Entry] = [match.best.entry] if match.best else []
         for c in match.candidates:
-            if c.entry is chosen or (chosen is not None and self._linked(chosen, c.entry)):
-                continue
             if self.wrong_year(c.entry, match.query):
                 continue
+            if any(c.entry is e or self._linked(e, c.entry) for e in out):
+                continue
             out.append(c.entry)
-            if len(out) == count:
+            if len(out) == count + (match.best is not None):
                 break
-        return out
+        return out[1:] if match.best else out
 
     def unknown_years(self, text: str) -> list[str]:
         """The years a text names that no entry of the report covers."""

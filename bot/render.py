@@ -15,7 +15,7 @@ from typing import Any
 from babel.numbers import format_decimal, format_percent
 
 from bot.answers import Answer
-from bot.knowledge import Entry, FactBase, Range
+from bot.knowledge import CHART_KINDS, Entry, FactBase, Range
 from bot.matching import MAX_CHARS
 
 LOCALES = {"en": "en_US", "fr": "fr_FR"}
@@ -255,7 +255,12 @@ def sections(answer: Answer, base: FactBase) -> list[tuple[str, str]]:
             parts.append(
                 ("definition", f"{t(lang, 'what')}{colon(lang)}{entry.definition.get(lang)}")
             )
-        if entry.kind == "overview":
+        if entry.kind in CHART_KINDS and entry.members:
+            from bot.charts import bars, chart_data  # charts build on this module
+
+            chart = chart_data(entry, lang, base)
+            parts.extend(("chart", line) for line in bars(chart))
+        elif entry.kind == "overview":
             for item in answer.details[:MAX_ITEMS]:
                 parts.append(("detail", f"• {_item(item, lang, base)}"))
         else:
@@ -381,10 +386,18 @@ def to_blocks(
     if question.strip():
         blocks.append(_context(f"> {escape(question)}"))
     details: list[str] = []  # detail lines, or the other readings offered
+    bars: list[str] = []  # a series' or a breakdown's bars, kept aligned in a code block
     for kind, text in parts:
         if kind in ("detail", "option"):
             details.append(text)
             continue
+        if kind == "chart":
+            bars.append(escape(text))
+            continue
+        if bars:
+            code = "```\n" + "\n".join(bars)[: SECTION_CHARS - 8] + "\n```"
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": code}})
+            bars = []
         if details:
             blocks.extend(_grouped(details))
             details = []

@@ -1,14 +1,20 @@
 """The Slack app: Bolt listeners for /mission, mentions, direct messages, buttons and App Home.
 
 This module owns the conversation with Slack and nothing else. It strips the bot's
-mention, picks the reply language (the question's words, else the user's Slack
-locale, else MISSION_DEFAULT_LANG), hands the text to `Engine.ask` unchanged and
-posts what `bot.render` lays out. It never decides what a question means.
-Transports live in `bot.adapter` (Socket Mode, HTTP); `serve()` picks one.
+mention, cuts the text to what the engine reads (`bot.edge`) before anything else, picks
+the reply language (the question's words, else the user's Slack locale, else
+MISSION_DEFAULT_LANG), hands the text to `Engine.ask` and posts what `bot.render` lays
+out. It never decides what a question means. Transports live in `bot.adapter` (Socket
+Mode, HTTP); `serve()` picks one.
 
 Every listener acknowledges at once; the work runs afterwards in a Bolt lazy listener,
-so Slack's 3-second limit holds however slow an answer or a Web API call is. Should that
-work fail, the traceback is logged and the user gets a short apology instead of silence.
+so Slack's 3-second limit holds however slow an answer or a Web API call is. The CPU
+work (reading the question, answering, laying out the reply) runs in a worker thread,
+so the event loop stays free to acknowledge other requests. A request Slack delivers
+twice (an event retried, a command or a click replayed with the same trigger_id) is
+answered once. Replies go out through `bot.slack_delivery` (retried after 429 and 5xx,
+never after a timeout); should answering fail, the user gets a short apology instead of
+silence, and the log says why (with the traceback if it was a bug).
 
 With a store (`bot.store`, as `serve` always opens one), every question is logged once
 its reply is sent, the reply carries the feedback buttons (`bot.feedback_view`), and the
@@ -27,8 +33,9 @@ import sys
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -37,12 +44,15 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import feedback_view, knowledge, render
+from bot import charts, feedback_view, knowledge, render
 from bot.adapter import http, socket_mode, track_replies
+from bot.adapter.gate import clip
 from bot.answers import Answer, Engine
 from bot.config import ConfigError, SlackSettings, slack_settings, store_settings
+from bot.edge import READ_CHARS, question_text
 from bot.knowledge import LANGS
-from bot.slack_cache import TTLCache
+from bot.slack_cache import RecentIds, TTLCache
+from bot.slack_delivery import Delivery, NotDelivered, deliver
 from bot.slack_events import EventLedger, ProcessLedger, StoreLedger
 from bot.store import DAY_SECONDS, Question, Store, StoreError, new_question_id, open_store
 
@@ -52,6 +62,7 @@ COMMAND = "/mission"
 LOCALE_TTL_SECONDS = 6 * 3600  # a user's Slack language rarely changes
 LOCALE_RETRY_SECONDS = 60  # after a failed users.info, the default language meanwhile
 LOCALE_USERS = 5_000
+TRIGGERS_REMEMBERED = 10_000  # far more than 5 minutes' worth (a signature's lifetime)
 LOG_QUESTION_CHARS = 300
 MOST_ASKED_SHOWN = 5
 # What a failed Web API call raises: logged as a warning, the listener goes on.
@@ -62,6 +73,7 @@ APOLOGY = {
     "fr": "Désolé, une erreur est survenue en répondant à cette question ; merci de réessayer.",
 }
 
+T = TypeVar("T")
 Say = Callable[[str], Awaitable[None]]  # sends a short plain-text message to the user
 
 
@@ -75,6 +87,7 @@ class Reply:
     status: str
     fact: str | None = None
     answer: Answer | None = None  # None for help
+    chart: knowledge.Entry | None = None  # a series or a breakdown: its chart follows the text
 
 
 async def acknowledge(ack: AsyncAck) -> None:
@@ -87,17 +100,31 @@ class MissionBot:
 
     The users' languages are remembered per process. The events handled are remembered
     in the store when there is one, so that processes sharing it never answer one event
-    twice; without a store, per process (see `skip_retries`).
+    twice; without a store, per process (see `skip_repeats`). The trigger_ids of commands
+    and clicks are remembered per process: a replay comes back to the same connection.
     """
 
-    def __init__(self, engine: Engine, settings: SlackSettings, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: SlackSettings,
+        store: Store | None = None,
+        delivery: Delivery | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.store = store
+        self.delivery = delivery or Delivery()
         self.user_langs: TTLCache[str] = TTLCache(LOCALE_USERS, LOCALE_TTL_SECONDS)
         # users.info calls in progress: concurrent events of one user share one call.
         self.lang_lookups: dict[str, asyncio.Task[str]] = {}
         self.events: EventLedger = StoreLedger(store) if store is not None else ProcessLedger()
+        # A command's or a click's trigger_id is unique: seen again, it is a replay.
+        self.triggers_seen = RecentIds(TRIGGERS_REMEMBERED)
+        # The CPU work of every reply, one at a time: a single worker thread competes with
+        # the event loop for the interpreter, several would keep it waiting longer.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mission-engine")
+        self.charts = charts.ChartCache(engine.base)  # PNGs per entry and language
         # Never written to the log, even inside an exception's message.
         self._secrets = [
             s for s in (settings.bot_token, settings.signing_secret, settings.app_token) if s
@@ -114,12 +141,18 @@ class MissionBot:
         app.action(feedback_view.DOWN)(ack=acknowledge, lazy=[self.record_vote])
         app.view(feedback_view.MODAL)(ack=acknowledge, lazy=[self.save_wanted])
 
+    async def in_worker(self, function: Callable[..., T], *args: Any) -> T:
+        """Run CPU work (reading a question, answering, laying out) off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, function, *args)
+
     # ------------------------------------------------------------ middleware
 
-    async def skip_retries(
+    async def skip_repeats(
         self, body: dict[str, Any], request: AsyncBoltRequest, next_: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
-        """Acknowledge, without handling again, an event Slack delivers a second time.
+        """Acknowledge, without handling again, a request Slack delivers a second time:
+        an event retried, or a command or click sent again with the same trigger_id
+        (a replay of a signed request within its 5 minutes).
 
         Runs after signature verification and before anything calls Slack. The retry's
         number and reason are Slack's `x-slack-retry-*` headers over HTTP; in Socket Mode
@@ -128,6 +161,7 @@ class MissionBot:
         any process that took the event has recorded it by the time Slack retries.
         """
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        trigger_id = body.get("trigger_id")
         if isinstance(event_id, str) and event_id:
             retry = request.headers.get("x-slack-retry-num", [None])[0]
             reason = request.headers.get("x-slack-retry-reason", [""])[0]
@@ -137,8 +171,20 @@ class MissionBot:
             # A shared ledger knows every process's events: it alone decides.
             timed_out = retry is not None and reason == "http_timeout" and not self.events.shared
             if not first or timed_out:
-                log.info("event %s retry %s (%s): already handled", event_id, retry, reason)
+                log.info(
+                    "event %s retry %s (%s): already handled",
+                    clip(event_id, 40),
+                    clip(retry or "-", 10),
+                    clip(reason, 40),
+                )
                 return BoltResponse(status=200, body="")
+        elif (
+            isinstance(trigger_id, str)
+            and trigger_id
+            and not self.triggers_seen.first_time(trigger_id)
+        ):
+            log.info("trigger %s seen before: not answered again", clip(trigger_id, 60))
+            return BoltResponse(status=200, body="")
         await next_()
         return None
 
@@ -171,7 +217,8 @@ class MissionBot:
     async def _look_up_lang(self, user: str, client: AsyncWebClient) -> str:
         lang = self.settings.default_lang
         try:
-            response = await client.users_info(user=user, include_locale=True)
+            async with asyncio.timeout(self.delivery.timeout):
+                response = await client.users_info(user=user, include_locale=True)
         except CALL_ERRORS as exc:
             log.warning("users.info failed for %s (%s): using %s", user, _slack_error(exc), lang)
             self.user_langs.set(user, lang, ttl=LOCALE_RETRY_SECONDS)
@@ -183,22 +230,12 @@ class MissionBot:
         self.user_langs.set(user, lang)
         return lang
 
-    async def default_lang(self, text: str, user: str, client: AsyncWebClient) -> str:
-        """The language that breaks a tie; the user's locale is looked up only if needed."""
+    def read(self, text: str) -> tuple[bool, str | None]:
+        """Whether `text` asks for help, and the language its words decide (None when
+        they don't). CPU work: called in a worker thread."""
+        is_help = not text.strip() or self.engine.is_help(text)
         words = self.engine.language(text, "en")
-        if words == self.engine.language(text, "fr"):
-            return words  # the words decide whatever the default
-        return await self.user_lang(user, client)
-
-    async def help_lang(self, text: str, user: str, client: AsyncWebClient) -> str:
-        """Help follows the user's locale, unless its words are French ("aidez-moi").
-
-        English help words ("help", "?") are typed whatever one's language, so they don't
-        override the locale; the engine still tells which language the words are in.
-        """
-        locale = await self.user_lang(user, client)
-        words = self.engine.language(text, locale)
-        return words if words != "en" else locale
+        return is_help, words if words == self.engine.language(text, "fr") else None
 
     # ------------------------------------------------------------ replies
 
@@ -213,18 +250,27 @@ class MissionBot:
     ) -> Reply:
         """The reply to one question or help request, in Block Kit and plain text.
 
+        The language: a question's words decide, else the user's locale (looked up only
+        if needed). Help follows the user's locale unless its words are French
+        ("aidez-moi"): English help words ("help", "?") are typed whatever one's language.
         With a `question_id` (the question will be logged), an answer carries the
         feedback buttons.
         """
-        base = self.engine.base
-        if not text.strip() or self.engine.is_help(text):
-            lang = await self.help_lang(text, user, client)
+        # The engine and the renderer are pure CPU: a worker thread keeps the event loop
+        # free to acknowledge other requests.
+        is_help, words = await self.in_worker(self.read, text)
+        if is_help:
+            locale = await self.user_lang(user, client)
+            lang = "fr" if words == "fr" else locale
             return Reply(
                 render.fallback(render.help_text(lang)), render.help_blocks(lang), lang, "help"
             )
-        default = await self.default_lang(text, user, client)
-        # The engine is pure CPU: a worker thread keeps the event loop free for acks.
-        answer = await asyncio.to_thread(self.engine.ask, text, None, default)
+        default = words or await self.user_lang(user, client)
+        return await self.in_worker(self._answer, text, default, share, question_id)
+
+    def _answer(self, text: str, default: str, share: bool, question_id: str | None) -> Reply:
+        base = self.engine.base
+        answer = self.engine.ask(text, None, default)
         fact = answer.entry.id if answer.entry is not None and answer.status == "answer" else None
         status = answer.status + (f" {answer.confidence}" if answer.confidence else "")
         blocks = render.to_blocks(answer, base, share_button=share)
@@ -237,6 +283,7 @@ class MissionBot:
             status + (" truncated" if answer.truncated else ""),
             fact,
             answer,
+            answer.entry if fact is not None and charts.is_chart(answer.entry) else None,
         )
 
     def _question_id(self) -> str | None:
@@ -275,17 +322,46 @@ class MissionBot:
         except Exception as exc:
             self._log_failure(f"question not logged via={surface}", exc)
 
+    async def upload_chart(
+        self, client: AsyncWebClient, channel: Any, thread_ts: Any, reply: Reply
+    ) -> None:
+        """A series' or a breakdown's chart, as a PNG uploaded under the text answer (in its
+        thread, or in the DM). The text is already sent: a failed upload (a missing
+        `files:write` scope...) is one warning in the log, nothing more."""
+        if reply.chart is None:
+            return
+        entry, lang = reply.chart, reply.lang
+        title = entry.label.get(lang)
+        try:
+            image = await asyncio.to_thread(self.charts.image, entry, lang)
+            await client.files_upload_v2(
+                channel=str(channel),
+                thread_ts=str(thread_ts) if thread_ts else None,
+                file=image,
+                filename=f"{entry.id}-{lang}.png",
+                title=title,
+                alt_txt=title,
+            )
+        except CALL_ERRORS as exc:
+            log.warning("chart upload to %s failed: %s", channel, _slack_error(exc))
+
     async def answer_command(
         self, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         """`/mission <question>`: an ephemeral answer with a button to share it."""
         started = time.perf_counter()
-        text = plain_text(str(command.get("text") or ""))
         user = str(command.get("user_id") or "")
+        if not _can_respond(command, "command", user):
+            return
+        text = question_text(plain_text(str(command.get("text") or "")[:READ_CHARS]))
         question_id = self._question_id()
-        async with self._apologizing("command", user, text, _by_respond(respond)):
+        async with self._apologizing("command", user, text, self._by_respond(respond)):
             reply = await self.reply(text, user, client, share=True, question_id=question_id)
-            await respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+            await deliver(
+                lambda: respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral"),
+                "reply via response_url",
+                self.delivery,
+            )
             _log_reply("command", user, text, reply, started)
             await self._record("command", user, text, reply, started, question_id)
 
@@ -296,13 +372,14 @@ class MissionBot:
         if _from_a_bot(event, context):
             return
         started = time.perf_counter()
-        text = plain_text(strip_mention(str(event.get("text") or ""), context.bot_user_id))
+        text = message_question(str(event.get("text") or ""), context.bot_user_id)
         user = str(event.get("user") or "")
         channel, thread = event.get("channel"), event.get("thread_ts") or event.get("ts")
         question_id = self._question_id()
-        async with self._apologizing("mention", user, text, _by_post(client, channel, thread)):
+        async with self._apologizing("mention", user, text, self._by_post(client, channel, thread)):
             reply = await self.reply(text, user, client, share=False, question_id=question_id)
-            await _post(client, channel, reply, thread)
+            await self._post(client, channel, reply, thread)
+            await self.upload_chart(client, channel, thread, reply)
             _log_reply("mention", user, text, reply, started)
             await self._record("mention", user, text, reply, started, question_id)
 
@@ -314,13 +391,14 @@ class MissionBot:
         if event.get("channel_type") != "im" or event.get("subtype") or _from_a_bot(event, context):
             return
         started = time.perf_counter()
-        text = plain_text(strip_mention(str(event.get("text") or ""), context.bot_user_id))
+        text = message_question(str(event.get("text") or ""), context.bot_user_id)
         user = str(event.get("user") or "")
         channel, thread = event.get("channel"), event.get("thread_ts")
         question_id = self._question_id()
-        async with self._apologizing("dm", user, text, _by_post(client, channel, thread)):
+        async with self._apologizing("dm", user, text, self._by_post(client, channel, thread)):
             reply = await self.reply(text, user, client, share=False, question_id=question_id)
-            await _post(client, channel, reply, thread)
+            await self._post(client, channel, reply, thread)
+            await self.upload_chart(client, channel, thread, reply)
             _log_reply("dm", user, text, reply, started)
             await self._record("dm", user, text, reply, started, question_id)
 
@@ -335,12 +413,12 @@ class MissionBot:
             most_asked = feedback_view.most_asked_blocks(
                 self.engine.base, lang, await self._most_asked()
             )
-            view = render.home_view(self.engine.base, lang, most_asked)
-            try:
-                await client.views_publish(user_id=user, view=view)
-            except CALL_ERRORS as exc:
-                log.warning("views.publish failed for %s: %s", user, _slack_error(exc))
-                return
+            view = await self.in_worker(render.home_view, self.engine.base, lang, most_asked)
+            await deliver(
+                lambda: client.views_publish(user_id=user, view=view),
+                f"views.publish for {clip(user, 40)}",
+                self.delivery,
+            )
             log.info("home published user=%s lang=%s", user, lang)
 
     async def answer_choice(
@@ -348,15 +426,20 @@ class MissionBot:
     ) -> None:
         """A "not what you meant?" button: the chosen entry replaces the reply."""
         started = time.perf_counter()
-        user = str((body.get("user") or {}).get("id") or "")
-        say = _by_respond(respond)
+        user = _user_of(body)
+        if not _can_respond(body, "choice", user):
+            return
+        say = self._by_respond(respond)
         async with self._apologizing("choice", user, "", say, _action_lang(action)):
-            answer = self._answer_from(action)
             ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-            base = self.engine.base
-            blocks = render.to_blocks(answer, base, share_button=ephemeral)
-            text = render.fallback(render.to_text(answer, base))
-            await respond(text=text, blocks=blocks, replace_original=True)
+            answer, text, blocks = await self.in_worker(
+                self._chosen, action, lambda a, b: render.to_blocks(a, b, share_button=ephemeral)
+            )
+            await deliver(
+                lambda: respond(text=text, blocks=blocks, replace_original=True),
+                "choice via response_url",
+                self.delivery,
+            )
             fact = answer.entry.id if answer.entry else None
             _log_reply(
                 "choice",
@@ -367,29 +450,46 @@ class MissionBot:
             )
 
     async def share_in_channel(
-        self, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
     ) -> None:
-        """The "Share in channel" button: the answer posted for all, the private copy removed."""
+        """The "Share in channel" button: the answer posted for all, the private copy removed;
+        a series' or a breakdown's chart follows it in the channel."""
         started = time.perf_counter()
-        user = str((body.get("user") or {}).get("id") or "")
-        say = _by_respond(respond)
+        user = _user_of(body)
+        if not _can_respond(body, "share", user):
+            return
+        say = self._by_respond(respond)
         async with self._apologizing("share", user, "", say, _action_lang(action)):
-            answer = self._answer_from(action)
-            base = self.engine.base
-            blocks = [*render.to_blocks(answer, base), render.shared_by(user, answer.lang)]
-            text = render.fallback(render.to_text(answer, base))
-            await respond(
-                text=text, blocks=blocks, response_type="in_channel", replace_original=False
+            answer, text, blocks = await self.in_worker(
+                self._chosen,
+                action,
+                lambda a, b: [*render.to_blocks(a, b), render.shared_by(user, a.lang)],
             )
-            await respond(delete_original=True)
+            await deliver(
+                lambda: respond(
+                    text=text, blocks=blocks, response_type="in_channel", replace_original=False
+                ),
+                "share via response_url",
+                self.delivery,
+            )
+            try:  # the answer is out: a private copy left behind is no reason to apologize
+                await deliver(
+                    lambda: respond(delete_original=True), "delete via response_url", self.delivery
+                )
+            except NotDelivered as exc:
+                log.warning("private copy not deleted user=%s: %s", user, exc)
             fact = answer.entry.id if answer.entry else None
-            _log_reply(
-                "share",
-                user,
-                answer.question,
-                Reply(text, blocks, answer.lang, answer.status, fact),
-                started,
-            )
+            shown = answer.entry if answer.status == "answer" else None
+            chart = shown if charts.is_chart(shown) else None
+            reply = Reply(text, blocks, answer.lang, answer.status, fact, answer, chart)
+            channel = (body.get("channel") or {}).get("id")
+            if channel:
+                await self.upload_chart(client, channel, None, reply)
+            _log_reply("share", user, answer.question, reply, started)
 
     async def _most_asked(self) -> list[tuple[str, int]]:
         """The entries most asked for lately; none without a store, or if it fails."""
@@ -414,40 +514,91 @@ class MissionBot:
         """A 👍 or 👎 under an answer: kept once per user and answer (a second press of
         the other button changes the vote). A 👎 opens the optional "what were you looking
         for?" modal; otherwise the user gets a short thanks only they see."""
-        user = str((body.get("user") or {}).get("id") or "")
+        user = _user_of(body)
         question_id, lang = feedback_view.parse_value(str(action.get("value") or ""))
         vote = "up" if action.get("action_id") == feedback_view.UP else "down"
-        say = _by_respond(respond)
+        say = self._by_respond(respond) if _can_respond(body, "feedback", user) else None
         async with self._apologizing("feedback", user, "", say, lang):
             result = "unknown"
             if self.store is not None and question_id:
                 result = await asyncio.to_thread(self.store.vote, question_id, user, vote)
-            log.info("feedback vote=%s result=%s question=%s", vote, result, question_id)
+            log.info("feedback vote=%s result=%s question=%s", vote, result, clip(question_id, 40))
             trigger = str(body.get("trigger_id") or "")
             if vote == "down" and result != "unknown" and trigger:
                 modal = feedback_view.comment_modal(question_id, lang)
                 try:
-                    await client.views_open(trigger_id=trigger, view=modal)
+                    async with asyncio.timeout(self.delivery.timeout):
+                        await client.views_open(trigger_id=trigger, view=modal)
                     return
                 except CALL_ERRORS as exc:  # an expired trigger: a thanks will do
-                    log.warning("views.open failed for %s: %s", user, _slack_error(exc))
-            await say(feedback_view.t(lang, result))
+                    log.warning("views.open failed for %s: %s", clip(user, 40), _slack_error(exc))
+            if say is not None:
+                await say(feedback_view.t(lang, result))
 
     async def save_wanted(self, body: dict[str, Any], view: dict[str, Any]) -> None:
         """The modal's "what were you looking for?", kept beside the user's 👎."""
-        user = str((body.get("user") or {}).get("id") or "")
+        user = _user_of(body)
         question_id, lang = feedback_view.parse_value(str(view.get("private_metadata") or ""))
         wanted = feedback_view.wanted(view)
         if self.store is None or not wanted.strip():
             return
         async with self._apologizing("wanted", user, "", None, lang):
             kept = await asyncio.to_thread(self.store.comment, question_id, user, wanted)
-            log.info("feedback wanted kept=%s question=%s", kept, question_id)
+            log.info("feedback wanted kept=%s question=%s", kept, clip(question_id, 40))
 
-    def _answer_from(self, action: dict[str, Any]) -> Answer:
+    def _chosen(
+        self,
+        action: dict[str, Any],
+        layout: Callable[[Answer, knowledge.FactBase], list[dict[str, Any]]],
+    ) -> tuple[Answer, str, list[dict[str, Any]]]:
+        """A button's answer, its plain text and its blocks. CPU work: in a worker thread."""
         entry_id, lang, question = render.parse_action_value(str(action.get("value") or ""))
         lang = lang if lang in LANGS else self.settings.default_lang
-        return self.engine.answer_fact(entry_id, lang, question)
+        answer = self.engine.answer_fact(entry_id, lang, question_text(question))
+        base = self.engine.base
+        return answer, render.fallback(render.to_text(answer, base)), layout(answer, base)
+
+    # ------------------------------------------------------------ sending
+
+    async def _post(self, client: AsyncWebClient, channel: Any, reply: Reply, thread: Any) -> None:
+        await deliver(
+            lambda: client.chat_postMessage(
+                channel=str(channel),
+                thread_ts=str(thread) if thread else None,
+                text=reply.text,
+                blocks=reply.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+            f"chat.postMessage to {clip(str(channel), 40)}",
+            self.delivery,
+        )
+
+    def _by_respond(self, respond: AsyncRespond) -> Say:
+        """Say something to a command's or button's user only, below the message."""
+
+        async def say(text: str) -> None:
+            await deliver(
+                lambda: respond(text=text, response_type="ephemeral", replace_original=False),
+                "apology via response_url",
+                self.delivery,
+            )
+
+        return say
+
+    def _by_post(self, client: AsyncWebClient, channel: Any, thread: Any) -> Say:
+        """Say something where a mention's or DM's answer would have been posted."""
+
+        async def say(text: str) -> None:
+            await deliver(
+                lambda: client.chat_postMessage(
+                    channel=str(channel), thread_ts=str(thread) if thread else None, text=text
+                ),
+                f"apology to {clip(str(channel), 40)}",
+                self.delivery,
+            )
+
+        return say
 
     # ------------------------------------------------------------ failures
 
@@ -455,29 +606,39 @@ class MissionBot:
     async def _apologizing(
         self, via: str, user: str, question: str, say: Say | None, lang: str | None = None
     ) -> AsyncIterator[None]:
-        """Run a listener's work; should it raise, log why and apologize to the user.
+        """Run a listener's work; should it fail, log why and apologize to the user.
 
-        The apology goes where the answer would have gone (`say`), in the question's
-        language, else the user's (if already known), else MISSION_DEFAULT_LANG. If even
-        that fails, the failure is only logged.
+        A reply Slack did not take (`NotDelivered`) is a warning; anything else is a bug,
+        logged with its traceback. The apology goes where the answer would have gone
+        (`say`), in the question's language, else the user's (if already known), else
+        MISSION_DEFAULT_LANG; none is tried when Slack refused the reply for good (it
+        would refuse the apology too). If even the apology fails, that is only logged.
         """
+        question = question[:LOG_QUESTION_CHARS]
         try:
             yield
+        except NotDelivered as exc:
+            log.warning("not delivered via=%s user=%s: %s", via, user, exc)
+            if say is None or exc.final:
+                return
         except Exception as exc:
-            question = question[:LOG_QUESTION_CHARS]
             self._log_failure(f"failed via={via} user={user} question={question!r}", exc)
             if say is None:
                 return
-            try:
-                await say(APOLOGY[lang or self._apology_lang(user, question)])
-            except Exception as again:
-                self._log_failure(f"no apology either via={via} user={user}", again)
+        else:
+            return
+        try:
+            await say(APOLOGY[lang or await self._apology_lang(user, question)])
+        except NotDelivered as again:
+            log.warning("no apology either via=%s user=%s: %s", via, user, again)
+        except Exception as again:
+            self._log_failure(f"no apology either via={via} user={user}", again)
 
-    def _apology_lang(self, user: str, question: str) -> str:
+    async def _apology_lang(self, user: str, question: str) -> str:
         """The question's language, else the user's known one, else the default; no call."""
         lang = self.user_langs.get(user) or self.settings.default_lang
         with contextlib.suppress(Exception):
-            lang = self.engine.language(question, lang)
+            lang = await self.in_worker(self.engine.language, question, lang)
         return lang if lang in APOLOGY else self.settings.default_lang
 
     def _log_failure(self, what: str, exc: BaseException) -> None:
@@ -496,6 +657,12 @@ def strip_mention(text: str, bot_user_id: str | None) -> str:
     if bot_user_id:
         text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
     return text.strip(" \t\n,:;")
+
+
+def message_question(text: str, bot_user_id: str | None) -> str:
+    """The question in a message: at most READ_CHARS looked at, the bot's mention and
+    Slack's markup gone, cut to what the engine reads."""
+    return question_text(plain_text(strip_mention(text[:READ_CHARS], bot_user_id)))
 
 
 _MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
@@ -524,38 +691,18 @@ def _from_a_bot(event: dict[str, Any], context: AsyncBoltContext) -> bool:
     )
 
 
-async def _post(client: AsyncWebClient, channel: Any, reply: Reply, thread_ts: Any) -> None:
-    try:
-        await client.chat_postMessage(
-            channel=str(channel),
-            thread_ts=str(thread_ts) if thread_ts else None,
-            text=reply.text,
-            blocks=reply.blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-    except CALL_ERRORS as exc:
-        log.warning("chat.postMessage to %s failed: %s", channel, _slack_error(exc))
+def _user_of(body: dict[str, Any]) -> str:
+    """The id of the user who clicked: Slack gives `user` as an object, or a bare id."""
+    user = body.get("user")
+    return user if isinstance(user, str) else str((user or {}).get("id") or "")
 
 
-def _by_respond(respond: AsyncRespond) -> Say:
-    """Say something to a command's or button's user only, below the message."""
-
-    async def say(text: str) -> None:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
-
-    return say
-
-
-def _by_post(client: AsyncWebClient, channel: Any, thread_ts: Any) -> Say:
-    """Say something where a mention's or DM's answer would have been posted."""
-
-    async def say(text: str) -> None:
-        await client.chat_postMessage(
-            channel=str(channel), thread_ts=str(thread_ts) if thread_ts else None, text=text
-        )
-
-    return say
+def _can_respond(body: dict[str, Any], via: str, user: str) -> bool:
+    """True if the request has a response_url to answer at; else a warning, no reply."""
+    if isinstance(body.get("response_url"), str) and body["response_url"]:
+        return True
+    log.warning("no response_url via=%s user=%s: nowhere to answer", via, clip(user, 40))
+    return False
 
 
 def _action_lang(action: dict[str, Any]) -> str | None:
@@ -596,21 +743,25 @@ def build_app(
     settings: SlackSettings,
     client: AsyncWebClient | None = None,
     store: Store | None = None,
+    delivery: Delivery | None = None,
 ) -> AsyncApp:
-    """The Bolt app with every listener registered; `client` defaults to SLACK_API_URL's.
+    """The Bolt app with every listener registered; `client` defaults to SLACK_API_URL's,
+    `delivery` to `Delivery()` (how hard a reply is tried).
 
     With a `store`, questions are logged, answers take feedback, and the handled events
     are shared with every other process on that store.
     """
-    bot = MissionBot(engine, settings, store)
+    bot = MissionBot(engine, settings, store, delivery)
     app = AsyncApp(
         name="mission-bot",
         # The token is always passed: Bolt would otherwise read SLACK_BOT_TOKEN itself.
         **({"client": client} if client is not None else {"token": settings.bot_token}),
         # Socket Mode needs no signing secret; an unknowable one then refuses any HTTP request.
         signing_secret=settings.signing_secret or secrets.token_hex(32),
-        process_before_response=False,
-        before_authorize=bot.skip_retries,
+        # Listeners only acknowledge (the work is in lazy listeners), so Bolt runs them
+        # before responding: the acknowledgement goes at once, not at its next 10 ms poll.
+        process_before_response=True,
+        before_authorize=bot.skip_repeats,
     )
     if client is None and settings.api_url:
         app.client.base_url = settings.api_url  # every Web API call goes there, per request too
@@ -639,7 +790,7 @@ async def _run(app: AsyncApp, settings: SlackSettings, store: Store) -> None:
         if settings.app_token is not None:
             await socket_mode.run(app, settings.app_token)
         else:
-            await http.run(app, host=settings.host, port=settings.port)
+            await http.run(app, settings.signing_secret, host=settings.host, port=settings.port)
     finally:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -17,12 +17,15 @@ and what logging costs: 1,000 questions in batch mode with `--log` (each run wri
 SQLite question log of its own) against the same without, alternating, `--log-runs` of
 each, end to end and in process.
 `--log-only` runs that last measure alone (no question set or bm25s needed).
+and the charts: the first chart drawn in a fresh process (matplotlib's import included)
+and a cached one (`--charts-only` times the charts alone).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import json
 import os
 import resource
@@ -267,14 +270,14 @@ def log_write_time(questions: list[str], runs: int) -> dict:
                 self.spent += time.perf_counter() - start
 
     engine = Engine(knowledge.load())
-    lines = batch_input(questions).splitlines(keepends=True)
+    lines = batch_input(questions).encode()
     batch: list[float] = []
     writing: list[float] = []
     with tempfile.TemporaryDirectory() as folder, open(os.devnull, "w") as sink:
         for run in range(runs):
             log = TimedLog(open_store(StoreSettings(db_path=Path(folder) / f"in{run}.db")))
             start = time.perf_counter()
-            cli._batch(engine, lines, sink, None, "en", log)
+            cli._batch(engine, io.BytesIO(lines), sink, None, "en", log)
             batch.append(time.perf_counter() - start - log.spent)
             writing.append(log.spent)
             log.close()
@@ -307,6 +310,55 @@ def print_logging_overhead(questions: list[str], runs: int) -> None:
     )
 
 
+CHART_TIMING = """
+import statistics, sys, time
+from bot import charts, knowledge
+base = knowledge.load()
+cache = charts.ChartCache(base)
+entry = base.get(sys.argv[1])
+start = time.perf_counter()
+cache.image(entry, "fr")
+first = time.perf_counter() - start
+cached = []
+for _ in range(1000):
+    start = time.perf_counter()
+    cache.image(entry, "fr")
+    cached.append(time.perf_counter() - start)
+print(first, statistics.median(cached), max(cached))
+"""
+
+
+def chart_timings(entry_id: str = "job_seekers_sp_qualification") -> dict:
+    """The first chart of a fresh process (median of 3 processes) and a cached one."""
+    firsts, cached, worst = [], [], []
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", CHART_TIMING, entry_id],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        first, median, most = (float(x) for x in done.stdout.split())
+        firsts.append(first)
+        cached.append(median)
+        worst.append(most)
+    return {
+        "first_s": statistics.median(firsts),
+        "cached_ms": statistics.median(cached) * 1000,
+        "cached_max_ms": max(worst) * 1000,
+    }
+
+
+def print_chart_timings() -> None:
+    charts = chart_timings()
+    print(
+        f"\nFirst chart drawn in a fresh process (median of 3): {charts['first_s']:.2f} s; "
+        f"a cached chart: {charts['cached_ms']:.4f} ms (slowest of 3,000: "
+        f"{charts['cached_max_ms']:.3f} ms)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
@@ -316,9 +368,13 @@ def main() -> int:
         "--log-runs", type=int, default=25, help="pairs of runs of the logging measure"
     )
     parser.add_argument("--log-only", action="store_true", help="only measure logging's cost")
+    parser.add_argument("--charts-only", action="store_true", help="time the charts only")
     args = parser.parse_args()
     if args.log_only:
         print_logging_overhead(fact_base_questions(), args.log_runs)
+        return 0
+    if args.charts_only:
+        print_chart_timings()
         return 0
     if not args.questions.exists():
         print(f"No question set at {args.questions}", file=sys.stderr)
@@ -365,6 +421,7 @@ def main() -> int:
             f"1,000 questions in batch mode: {timings['batch_1000_s']:.2f} s"
         )
         print_logging_overhead([i["q"] for i in items], args.log_runs)
+    print_chart_timings()
     return 0
 
 

@@ -1,6 +1,7 @@
 """Shared fixtures: the real fact base and an engine over it, built once per session; a
-private question log for every test; and the two store backends (SQLite, and a real
-PostgreSQL started for the session by tests/postgres_server.py).
+private question log for every test; the two store backends (SQLite, and a real
+PostgreSQL started for the session by tests/postgres_server.py); the local Slack
+stand-in and the Slack app served over HTTP on loopback (`slack`, `bot`).
 
 Without PostgreSQL on the machine the PostgreSQL half of the store tests is skipped,
 with the reason; under CI (CI=true) it fails instead, so CI never skips it silently.
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from postgres_server import PostgresServer, unavailable
+from slack_client import APP_TOKEN, BOT_TOKEN, Bot, serving
+from slack_stub import SlackStub
 
 from bot import knowledge
 from bot.answers import Engine
@@ -72,3 +75,16 @@ def store_config(request: pytest.FixtureRequest, tmp_path) -> StoreSettings:
     server: PostgresServer = request.getfixturevalue("postgres")
     url = server.create_database(f"test_{secrets.token_hex(6)}")
     return StoreSettings(db_path=tmp_path / "unused.db", database_url=url)
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[SlackStub]:
+    stub = await SlackStub(BOT_TOKEN, APP_TOKEN).start()
+    yield stub
+    await stub.stop()
+
+
+@pytest.fixture
+async def bot(slack: SlackStub, engine: Engine) -> AsyncIterator[Bot]:
+    async with serving(engine, slack) as served:
+        yield served

@@ -2,10 +2,16 @@
 
 It serves, on 127.0.0.1, what the bot calls: the Web API (`/api/<method>`: auth.test,
 chat.postMessage, chat.postEphemeral, users.info, views.publish, views.open,
-apps.connections.open),
-`response_url`s (`/response/<key>`) and a Socket Mode WebSocket (`/socket`). It records
+apps.connections.open, and the three steps of a file upload: files.getUploadURLExternal,
+the upload itself at `/upload/<file id>`, files.completeUploadExternal), `response_url`s
+(`/response/<key>`) and a Socket Mode WebSocket (`/socket`). Setting `upload_error` (e.g.
+"missing_scope") makes files.getUploadURLExternal fail as Slack does. It records
 every call and answers the way Slack does, so a test sends a request to the bot and then
 waits, with a timeout, until the calls it expects have arrived.
+
+A test can make the next calls to one method and channel (or one response_url) fail
+the way Slack does when it is unwell (`fail_next`): 429 with Retry-After, 500, or no
+answer at all. Each call records its `outcome`; only an "ok" one reached the user.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +39,8 @@ class Call:
     args: dict[str, Any]
     key: str = ""  # the response_url's key, the envelope id of a socket ack
     authorization: str | None = None
+    outcome: str = "ok"  # "ok" (the user sees it), or the fault served: "429", "500", "hang"
+    at: float = 0.0  # when it arrived (time.monotonic())
 
     def strings(self) -> list[str]:
         """Every string in the call's arguments, blocks included."""
@@ -54,6 +63,20 @@ class Call:
         return "\n".join(self.strings())
 
 
+@dataclass(frozen=True)
+class Fault:
+    """How one call fails: an HTTP `status` (with `retry_after` seconds for a 429), or,
+    with `hang`, no answer at all until the stub stops."""
+
+    status: int = 0
+    retry_after: int | None = None
+    hang: bool = False
+
+    @property
+    def outcome(self) -> str:
+        return "hang" if self.hang else str(self.status)
+
+
 @dataclass
 class SlackStub:
     bot_token: str
@@ -62,9 +85,14 @@ class SlackStub:
     calls: list[Call] = field(default_factory=list)
     url: str = ""
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    upload_error: str = ""  # files.getUploadURLExternal answers this error when set
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> bytes uploaded
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     _ts: Any = field(default_factory=lambda: itertools.count(1))
+    # (method, channel or response_url key) -> the faults its next calls get, in order
+    _faults: dict[tuple[str, str], list[Fault]] = field(default_factory=dict)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     # ------------------------------------------------------------ server
 
@@ -72,8 +100,9 @@ class SlackStub:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -81,6 +110,7 @@ class SlackStub:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()  # hung calls end now
         for ws in self.sockets:
             await ws.close()
         if self._runner is not None:
@@ -92,6 +122,33 @@ class SlackStub:
 
     def response_url(self, key: str) -> str:
         return f"{self.url}/response/{key}"
+
+    # ------------------------------------------------------------ faults
+
+    def fail_next(self, method: str, key: str, *faults: Fault) -> None:
+        """The next calls of `method` ("response_url" or a Web API method) for `key` (the
+        response_url's key, or the channel) get `faults`, one each; then all is well."""
+        self._faults.setdefault((method, key), []).extend(faults)
+
+    async def _fault(self, call: Call, key: str) -> web.Response | None:
+        """Serve the next fault planned for this call, if any (the call is recorded)."""
+        planned = self._faults.get((call.method, key))
+        fault = planned.pop(0) if planned else None
+        call.outcome = fault.outcome if fault else "ok"
+        await self._record(call)
+        if fault is None:
+            return None
+        if fault.hang:
+            await self._stopping.wait()
+            return web.Response(status=503)
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        error = "ratelimited" if fault.status == 429 else "internal_error"
+        body = {"ok": False, "error": error}
+        return web.json_response(body, status=fault.status, headers=headers)
+
+    def delivered(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
+        """The calls of `method` that went through: what the user actually sees."""
+        return [c for c in self.of(method, where) if c.outcome == "ok"]
 
     # ------------------------------------------------------------ recording
 
@@ -133,11 +190,14 @@ class SlackStub:
                 args.update(await request.json())
             else:
                 args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
-        for name in ("blocks", "view"):  # form-encoded JSON, as the SDK may send them
+        for name in ("blocks", "view", "files"):  # form-encoded JSON, as the SDK may send them
             if isinstance(args.get(name), str):
                 args[name] = json.loads(args[name])
         authorization = request.headers.get("Authorization")
-        await self._record(Call(method, args, authorization=authorization))
+        call = Call(method, args, authorization=authorization, at=time.monotonic())
+        failed = await self._fault(call, str(args.get("channel") or ""))
+        if failed is not None:
+            return failed
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if authorization != f"Bearer {expected}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -174,15 +234,28 @@ class SlackStub:
                 return {"ok": False, "error": "invalid_trigger_id"}
             view = {**(args.get("view") or {}), "id": f"V0MODAL{next(self._ts)}"}
             return {"ok": True, "view": view}
+        if method == "files.getUploadURLExternal":
+            if self.upload_error:
+                return {"ok": False, "error": self.upload_error}
+            file_id = f"F{next(self._ts):08d}"
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            files = [{"id": f.get("id"), "title": f.get("title")} for f in args.get("files") or []]
+            return {"ok": True, "files": files}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
         return {"ok": False, "error": "unknown_method"}
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        await self._record(Call("upload", {"file_id": file_id}, key=file_id))
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
+
     async def _response_url(self, request: web.Request) -> web.Response:
-        await self._record(
-            Call("response_url", await request.json(), key=request.match_info["key"])
-        )
-        return web.json_response({"ok": True})
+        key = request.match_info["key"]
+        call = Call("response_url", await request.json(), key=key, at=time.monotonic())
+        return await self._fault(call, key) or web.json_response({"ok": True})
 
     # ------------------------------------------------------------ Socket Mode
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 from bot import cli, render
+from bot.answers import Engine
+from bot.edge import KEEP_CHARS
 
 CMD = [sys.executable, "-m", "bot.cli"]
 
@@ -23,8 +26,11 @@ def test_ask_prints_a_plain_text_reply(capsys, base):
 def test_ask_json_contract(capsys):
     assert cli.main(["ask", "--json", "combien d'étudiants en QPV ?"]) == 0
     reply = json.loads(capsys.readouterr().out)
-    assert {"question", "lang", "status", "fact", "alternatives", "text"} <= set(reply)
+    assert {"question", "lang", "status", "fact", "alternatives", "text", "confidence"} <= set(
+        reply
+    )
     assert reply["lang"] == "fr" and reply["status"] == "answer" and reply["fact"] == "qpv_students"
+    assert reply["confidence"] in ("sure", "plausible")
     assert reply["question"] == "combien d'étudiants en QPV ?"
     assert isinstance(reply["alternatives"], list)
 
@@ -109,3 +115,112 @@ def test_batch_mode_survives_bad_bytes_and_a_closed_reader():
     proc.stdout.close()
     assert proc.wait(timeout=60) == 0
     assert b"Traceback" not in proc.stderr.read()
+
+
+# ---------------------------------------------------------------- bad bytes, any encoding
+
+# Every key `ask --json` promises, on every line, whatever the reply (README, CLI table).
+CONTRACT_KEYS = {
+    "question",
+    "lang",
+    "status",
+    "confidence",
+    "fact",
+    "alternatives",
+    "text",
+    "related",
+    "intents",
+    "score",
+    "truncated",
+    "reason",
+    "help",
+    "chart",
+}
+
+
+def run(args, env_extra=None, stdin=b""):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONIOENCODING"}
+    return subprocess.run(
+        [*CMD, *args],
+        input=stdin,
+        capture_output=True,
+        env={**env, **(env_extra or {})},
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("encoding", [None, "utf-8", "ascii"])
+def test_bad_bytes_on_the_command_line_give_valid_json(encoding):
+    done = run(
+        ["ask", "--json", b"QPV \xff students"],
+        {"PYTHONIOENCODING": encoding} if encoding else None,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    out = done.stdout.decode("ascii" if encoding == "ascii" else "utf-8")  # strict
+    reply = json.loads(out)
+    assert reply["question"] == "QPV \ufffd students"
+    assert set(reply) == CONTRACT_KEYS
+
+
+def test_an_ascii_terminal_gets_a_reply_not_a_crash(base):
+    done = run(["ask", "how many QPV students"], {"PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 0 and b"Traceback" not in done.stderr
+    out = done.stdout.decode("ascii")  # strict: every character could be written
+    assert "QPV" in out
+    facts = run(["facts", "--json"], {"PYTHONIOENCODING": "ascii"})
+    assert facts.returncode == 0
+    assert json.loads(facts.stdout.decode("ascii")) == json.loads(base.to_json())
+
+
+def test_every_batch_line_has_every_key_and_counts_as_one_line():
+    questions = [
+        "",
+        "   ",
+        "😀",
+        "help",
+        "aide",
+        "how many QPV students?",
+        "what is the capital of Peru",
+        "QPV\u2028students\u0085 and\u2029 more",
+        "x" * 3000,
+    ]
+    done = run(["ask", "--json"], stdin="".join(q + "\n" for q in questions).encode())
+    assert done.returncode == 0
+    out = done.stdout.decode("utf-8")
+    # a reader that splits on every Unicode line break still counts one line per question
+    lines = out.splitlines()
+    assert len(lines) == len(questions)
+    replies = [json.loads(line) for line in lines]
+    for question, reply in zip(questions, replies, strict=True):
+        assert set(reply) == CONTRACT_KEYS, question
+        assert reply["question"] == question[: len(reply["question"])]
+    assert replies[-2]["question"] == questions[-2]
+    assert [r["help"] for r in replies[:5]] == [True] * 5
+    assert all(r["reason"] == "help" and r["truncated"] is False for r in replies[:5])
+    assert replies[-1]["truncated"] is True
+
+
+def test_a_huge_batch_line_is_cut_not_read_whole():
+    huge = b"how many QPV students? " + b"lorem ipsum " * (20 * 1024 * 1024 // 12)
+    done = run(["ask", "--json"], stdin=huge + b"\nhow many QPV students?\n")
+    assert done.returncode == 0
+    first, second = (json.loads(line) for line in done.stdout.decode().splitlines())
+    assert first["truncated"] is True
+    assert len(first["question"]) <= KEEP_CHARS  # not 20 MB echoed back
+    assert first["question"].startswith("how many QPV students?")
+    assert second["status"] == "answer" and second["truncated"] is False
+
+
+def test_the_command_line_question_is_cut_before_any_work(monkeypatch, capsys):
+    seen: list[int] = []
+    real = Engine.is_help
+
+    def spied(engine, text):
+        seen.append(len(text))
+        return real(engine, text)
+
+    monkeypatch.setattr(Engine, "is_help", spied)
+    assert cli.main(["ask", "--json", "QPV " * 20_000]) == 0
+    assert json.loads(capsys.readouterr().out)["truncated"] is True
+    assert seen and max(seen) <= KEEP_CHARS

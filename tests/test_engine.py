@@ -239,3 +239,134 @@ def test_a_category_answers_a_share_question_with_its_share(engine, base):
     shares = [e for e in base.related(category) if e.is_figure and e.unit == "percent"]
     answer = engine.ask("what percentage of students live in underprivileged areas")
     assert answer.entry in shares
+
+
+# ---------------------------------------------------------------- engine v2: kinds of wording
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("combien de demandeurs demploi", "combien de demandeurs d'emploi"),
+        ("lentreprise partenaire", "l'entreprise partenaire"),
+        ("how many aprentices", "how many apprentices"),
+        ("nombre detudiants handicapes", "nombre d'étudiants handicapés"),
+    ],
+)
+def test_typos_and_missing_apostrophes_read_like_the_written_word(engine, typed, written):
+    assert engine.index.query(typed).content == engine.index.query(written).content
+
+
+@pytest.mark.parametrize(
+    ("plain", "chatty"),
+    [
+        (
+            "how many QPV students?",
+            "hey, before my call with a partner tomorrow: how many QPV students did we have?",
+        ),
+        (
+            "combien de certificats en 2020 ?",
+            "je prépare une note pour la direction, tu as le nombre de certificats en 2020 stp ?",
+        ),
+    ],
+)
+def test_chatter_around_a_question_does_not_change_its_answer(engine, plain, chatty):
+    expected, answer = engine.ask(plain), engine.ask(chatty)
+    assert expected.status == "answer" and expected.entry is not None
+    assert answer.status == "answer" and answer.entry is expected.entry
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [("the four levers", "lever"), ("les leviers", "lever"), ("the five categories", "category")],
+)
+def test_a_list_question_gets_every_item_with_its_figures(engine, base, question, kind):
+    answer = engine.ask(question)
+    assert answer.status == "answer" and answer.entry is not None
+    assert answer.entry.kind == "overview"
+    items = {e.id for e in answer.details}
+    assert {e.id for e in base if e.kind == kind} <= items
+    text = render.to_text(answer, base)
+    for item in (e for e in base if e.kind == kind):
+        figure = next(f for f in base.related(item) if f.is_figure)
+        assert render.format_value(figure, answer.lang, base) in text
+
+
+def test_key_figures_list_the_key_figures_file(engine, base):
+    answer = engine.ask("chiffres clés")
+    assert answer.entry is not None and answer.entry.kind == "overview" and answer.lang == "fr"
+    text = render.to_text(answer, base)
+    shown = [e for e in answer.details if e.is_figure]
+    assert len(shown) >= 4
+    assert all(render.format_value(e, "fr", base) in text for e in shown)
+
+
+def test_a_near_miss_names_the_closest_topics_an_off_topic_question_does_not(engine, base):
+    off = engine.ask("what's the weather in Paris tomorrow")
+    assert off.status == "unknown" and not off.alternatives
+    assert render.to_text(off, base) == render.t("en", "unknown")
+    near = engine.ask("how many apprentices were women in 2020")
+    assert near.status == "unknown" and 1 <= len(near.alternatives) <= 2
+    text = render.to_text(near, base)
+    assert all(e.label.get("en") in text for e in near.alternatives)
+    assert all(
+        not engine.index.wrong_year(e, engine.index.query(near.question)) for e in near.alternatives
+    )
+
+
+def test_a_plausible_answer_lists_its_alternatives_in_the_terminal(engine, base):
+    answer = engine.ask("how many women?")
+    assert answer.status == "answer" and answer.confidence == "plausible"
+    assert 1 <= len(answer.alternatives) <= 2
+    assert answer.entry not in answer.alternatives
+    text = render.to_text(answer, base)
+    assert render.t("en", "maybe") in text
+    for i, alt in enumerate(answer.alternatives, 1):
+        assert f"{i}. {alt.label.get('en')}" in text
+
+
+def test_cross_validation_removes_the_held_out_questions_from_the_index(base):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "evaluate.py"
+    spec = importlib.util.spec_from_file_location("evaluate", path)
+    assert spec and spec.loader
+    evaluate = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = evaluate  # its dataclasses look their module up
+    spec.loader.exec_module(evaluate)
+    items = evaluate.bank(base)
+    parts = evaluate.folds(items, 5, seed=1)
+    assert sorted(i.q for p in parts for i in p) == sorted(i.q for i in items)
+    held = {i.q for i in parts[0]}
+    reduced = evaluate.without(base, held)
+    kept = {q for e in reduced for qs in e.examples.values() for q in qs}
+    kept |= {q for qs in reduced.out_of_scope.values() for q in qs}
+    assert not kept & held
+    assert len(kept) == len({i.q for i in items} - held)
+
+    # the nested fit: every index that scores a fold holds neither it nor the held-out one
+    seen: list[set[str]] = []
+
+    def recording(reduced_base):
+        seen.append({q for e in reduced_base for qs in e.examples.values() for q in qs})
+        return engine_index_stub
+
+    class Stub:
+        base = reduced
+
+        def query(self, text):
+            return type("Q", (), {"content": (), "text": text})()
+
+        def unknown_years(self, text):
+            return []
+
+    engine_index_stub = Stub()
+    evaluate.out_of_fold_rows(base, parts, skip=2, make_index=recording)
+    assert len(seen) == len(parts) - 1
+    held_out = {i.q for i in parts[2]}
+    scored = [p for j, p in enumerate(parts) if j != 2]
+    for index_questions, part in zip(seen, scored, strict=True):
+        assert not index_questions & held_out
+        assert not index_questions & {i.q for i in part}

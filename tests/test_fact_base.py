@@ -83,7 +83,11 @@ def test_facts_json_keeps_its_contract(base, capsys, monkeypatch):
             "commitment",
             "recommendation",
             "overview",
+            "series",
+            "breakdown",
         )
+        if obj["kind"] in ("series", "breakdown"):
+            assert len(obj["members"]) >= 2
         value = obj["value"]
         if obj["kind"] == "figure":
             assert isinstance(value, int | float) or set(value) == {"low", "high"}

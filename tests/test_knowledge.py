@@ -817,3 +817,214 @@ def test_a_vocabulary_section_of_the_wrong_shape_is_reported(tmp_path):
         knowledge.load(folder)
     line = line_of(text, "units: [students]")
     assert f"vocabulary.yaml:{line}: -: units: must be a mapping, not a list" in exc.value.problems
+
+
+# ---------------------------------------------------------------- careless typos
+# Each of these once crashed `check` with a traceback, or was reported wrongly. Each must
+# come out as one problem line naming file, line, entry and field, and load nothing.
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "entry", "field", "what"),
+    [
+        (
+            "unit: placements",
+            "unit: [students]",
+            "job_placements",
+            "unit",
+            "must be one unit of vocabulary.yaml, not ['students']",
+        ),
+        (
+            "availability: limited",
+            "availability: [sample]",
+            "free_users_monthly",
+            "availability",
+            f"must be one of {availability_levels()}",
+        ),
+        (
+            "value: 4373",
+            "value: " + "9" * 5001,
+            "job_placements",
+            "value",
+            "must be a number or a low/high range, not an unreadable number of 5,001 characters",
+        ),
+        (
+            "value: 4373",
+            "value: " + "9" * 400,
+            "job_placements",
+            "value",
+            f"{knowledge.shown(10**400 - 1)} cannot be a figure (not finite, or 1e+15 or more)",
+        ),
+        (
+            "value: 4373",
+            "value: .inf",
+            "job_placements",
+            "value",
+            "inf cannot be a figure (not finite, or 1e+15 or more)",
+        ),
+        (
+            'period: {en: "monthly average, 2020"',
+            "period: {en: 2020-13-45",
+            "free_users_monthly",
+            "period.en",
+            "must be text",
+        ),
+        (
+            "kind: definition",
+            "kind: [definition]",
+            "job_placement",
+            "kind",
+            f"must be one of {', '.join(knowledge.KINDS)}",
+        ),
+        (
+            "qualifier: about",
+            "qualifier: {about: 1}",
+            "free_users_monthly",
+            "qualifier",
+            f"must be one of {', '.join(knowledge.QUALIFIERS)}",
+        ),
+        (
+            "related: [job_placement]",
+            "related: [[job_placement]]",
+            "job_placements",
+            "related",
+            "must be a list of entry ids",
+        ),
+    ],
+    ids=[
+        "unit-list",
+        "availability-list",
+        "5001-digits",
+        "400-digits",
+        "inf",
+        "bad-date",
+        "kind-list",
+        "qualifier-map",
+        "related-nested",
+    ],
+)
+def test_a_field_of_the_wrong_type_is_reported_not_a_crash(tmp_path, old, new, entry, field, what):
+    text = KEY_FIGURES.replace(old, new, 1)
+    assert text != KEY_FIGURES
+    line = line_of(text, new)
+    assert problems_of(tmp_path, {KF: text, GL: GLOSSARY}) == [
+        f"key_figures.yaml:{line}: {entry}: {field}: {what}"
+    ]
+
+
+@pytest.mark.parametrize("key", ["1", "~", "null", "3.5", '"two\\nlines"'])
+def test_an_entry_key_that_is_not_a_name_is_an_unknown_field(tmp_path, key):
+    text = replace_once(
+        KEY_FIGURES, "    kind: definition\n", f"    kind: definition\n    {key}: oops\n"
+    )
+    line = line_of(text, f"    {key}: oops")
+    [problem] = problems_of(tmp_path, {KF: text, GL: GLOSSARY})
+    shown = "'two\\nlines'" if "lines" in key else key
+    assert problem == f"key_figures.yaml:{line}: job_placement: {shown}: unknown field"
+    assert "\n" not in problem
+
+
+@pytest.mark.parametrize("written", ["12", "true", "[job_placement]"])
+def test_an_id_that_is_not_text_is_not_called_missing(tmp_path, written):
+    text = replace_once(KEY_FIGURES, "- id: job_placement\n", f"- id: {written}\n")
+    text = replace_once(text, "related: [job_placement]\n", "related: []\n")
+    line = line_of(text, f"- id: {written}")
+    [problem] = problems_of(tmp_path, {KF: text, GL: GLOSSARY})
+    assert problem.startswith(f"key_figures.yaml:{line}: entry #4: id: must be text")
+    assert "missing" not in problem
+
+
+def vocabulary_with(tmp_path, old, new):
+    folder = make_base(tmp_path, {KF: KEY_FIGURES, GL: GLOSSARY})
+    vocab = folder / "vocabulary.yaml"
+    text = replace_once(vocab.read_text(encoding="utf-8"), old, new)
+    vocab.write_text(text, encoding="utf-8")
+    return folder, text
+
+
+STUDENTS_UNIT = "students: {name: {en: students, fr: étudiants}, measures: people}"
+
+
+@pytest.mark.parametrize(
+    ("flag", "shown"),
+    [
+        ("percent: 'no'", "'no'"),
+        ("percent: 'false'", "'false'"),
+        ("signed: 0", "0"),
+        ("percent: ~", "None"),
+    ],
+)
+def test_a_unit_flag_must_be_a_real_boolean(tmp_path, flag, shown):
+    # a quoted 'no' is text, and text is true: "how many QPV students?" would read 182%
+    folder, text = vocabulary_with(
+        tmp_path, STUDENTS_UNIT, "students: {name: {en: students, fr: étudiants}, " + flag + "}"
+    )
+    with pytest.raises(KnowledgeError) as exc:
+        knowledge.load(folder)
+    line = line_of(text, "students: {name:")
+    name = flag.split(":")[0]
+    assert exc.value.problems == [
+        f"vocabulary.yaml:{line}: unit students: {name}: must be true or false, not {shown}"
+    ]
+
+
+def test_real_boolean_flags_load(tmp_path):
+    folder, _ = vocabulary_with(
+        tmp_path, STUDENTS_UNIT, "students: {name: {en: students, fr: étudiants}, percent: false}"
+    )
+    units = knowledge.load(folder).vocabulary.units
+    assert units["students"].percent is False and units["percent"].percent is True
+
+
+def test_an_unknown_unit_field_is_reported(tmp_path):
+    folder, text = vocabulary_with(
+        tmp_path, STUDENTS_UNIT, "students: {name: {en: students, fr: étudiants}, pourcent: true}"
+    )
+    with pytest.raises(KnowledgeError) as exc:
+        knowledge.load(folder)
+    line = line_of(text, "students: {name:")
+    assert exc.value.problems == [f"vocabulary.yaml:{line}: unit students: pourcent: unknown field"]
+
+
+def test_a_vocabulary_that_is_a_symlink_loop_is_unreadable_not_missing(tmp_path):
+    folder = make_base(tmp_path, {KF: KEY_FIGURES, GL: GLOSSARY})
+    vocab = folder / "vocabulary.yaml"
+    vocab.unlink()
+    vocab.symlink_to(vocab)  # a link to itself
+    with pytest.raises(KnowledgeError) as exc:
+        knowledge.load(folder)
+    [problem] = [p for p in exc.value.problems if p.startswith("vocabulary.yaml")]
+    assert problem.startswith("vocabulary.yaml:1: -: file: cannot be read (")
+    assert "missing" not in problem
+
+
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path):
+    folder = make_base(tmp_path, {KF: KEY_FIGURES, GL: GLOSSARY})
+    (folder / GL).write_bytes(GLOSSARY.encode() + b"# caf\xe9\n")
+    with pytest.raises(KnowledgeError) as exc:
+        knowledge.load(folder)
+    line = len(GLOSSARY.splitlines()) + 1
+    assert exc.value.problems[0].startswith(f"glossary.yaml:{line}: -: file: not UTF-8 text")
+
+
+def test_aliases_and_self_references_do_not_hang_the_check(tmp_path):
+    # "billion laughs": nine levels of ten aliases each; and a list holding itself
+    laughs = "\n".join(
+        f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 10)
+    )
+    text = replace_once(
+        KEY_FIGURES, "entries:\n", f"l0: &l0 lol\n{laughs}\nentries:\n  - &me [*me]\n"
+    )
+    text = replace_once(text, "aliases: {en: [women, gender]", "aliases: {en: [*l9, gender]")
+    problems = problems_of(tmp_path, {KF: text, GL: GLOSSARY})
+    assert all(len(p) < 300 for p in problems)
+    assert any("women_share: aliases.en: empty or non-text alias" in p for p in problems)
+    assert any("must be a mapping of fields" in p for p in problems)
+
+
+def test_a_stopword_or_synonym_that_is_not_text_is_reported(tmp_path):
+    folder, text = vocabulary_with(tmp_path, "synonyms:\n", "synonyms:\n  - [{a: 1}, zorglub]\n")
+    with pytest.raises(KnowledgeError) as exc:
+        knowledge.load(folder)
+    line = line_of(text, "- [{a: 1}, zorglub]")
+    assert exc.value.problems == [f"vocabulary.yaml:{line}: synonyms #1: -: {{'a': 1}} is not text"]

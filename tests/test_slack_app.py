@@ -7,8 +7,6 @@ Expected figures come from the loaded fact base, never from numbers written here
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -17,8 +15,6 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -26,12 +22,24 @@ from urllib.parse import parse_qsl, urlencode
 import aiohttp
 import pytest
 import yaml
-from slack_bolt.async_app import AsyncApp
+from slack_client import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    QPV_EN,
+    QPV_FR,
+    SECRET,
+    WRONG_SECRET,
+    Bot,
+    direct_message,
+    mention,
+    serving,
+    settings_env,
+)
 from slack_sdk.errors import SlackApiError
 from slack_stub import BOT_ID, BOT_USER, TEAM, Call, SlackStub
 
 from bot import cli, render
-from bot.adapter import drain, http, socket_mode
+from bot.adapter import drain, socket_mode
 from bot.answers import Answer, Engine
 from bot.config import ConfigError, SlackSettings, slack_settings
 from bot.knowledge import FactBase
@@ -44,171 +52,7 @@ from bot.slack_app import (
     serve,
 )
 from bot.slack_cache import TTLCache
-
-BOT_TOKEN = "xoxb-1111-2222-testtoken"
-APP_TOKEN = "xapp-1-A111-3333-testapptoken"
-SECRET = "8f742231b10e8888abcd99d0f3c85a5e"
-WRONG_SECRET = "0" * 32
-QPV_EN = "how many QPV students?"
-QPV_FR = "combien d'étudiants en QPV ?"
-
-
-# ---------------------------------------------------------------- fixtures
-
-
-@dataclass
-class Bot:
-    """Talks to the bot's HTTP server the way Slack does."""
-
-    session: aiohttp.ClientSession
-    url: str
-    slack: SlackStub
-    app: AsyncApp
-
-    def signed(self, body: str, secret: str = SECRET, ts: int | None = None) -> dict[str, str]:
-        stamp = str(int(time.time()) if ts is None else ts)
-        digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
-        return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest.hexdigest()}"}
-
-    async def post(
-        self, body: str, content_type: str, headers: dict[str, str] | None = None
-    ) -> tuple[int, str, float]:
-        """Status, body and seconds until Slack would have its acknowledgement."""
-        started = time.perf_counter()
-        all_headers = {"Content-Type": content_type, **(headers or {})}
-        async with self.session.post(
-            f"{self.url}/slack/events", data=body, headers=all_headers
-        ) as r:
-            text = await r.text()
-        return r.status, text, time.perf_counter() - started
-
-    def command_body(
-        self, text: str, key: str, user: str = "U0ASKER", response_url: str | None = None
-    ) -> str:
-        return urlencode(
-            {
-                "token": "deprecated-verification-token",
-                "team_id": TEAM,
-                "team_domain": "mission",
-                "channel_id": "C0GENERAL",
-                "channel_name": "general",
-                "user_id": user,
-                "user_name": "asker",
-                "command": "/mission",
-                "text": text,
-                "api_app_id": "A0MISSION",
-                "is_enterprise_install": "false",
-                "response_url": response_url or self.slack.response_url(key),
-                "trigger_id": "1.2.3",
-            }
-        )
-
-    async def command(
-        self,
-        text: str,
-        key: str,
-        user: str = "U0ASKER",
-        response_url: str | None = None,
-        **sign: Any,
-    ) -> tuple[int, str, float]:
-        body = self.command_body(text, key, user, response_url)
-        return await self.post(body, "application/x-www-form-urlencoded", self.signed(body, **sign))
-
-    async def event(
-        self, event: dict[str, Any], event_id: str, headers: dict[str, str] | None = None
-    ) -> tuple[int, str, float]:
-        body = json.dumps(
-            {
-                "token": "deprecated-verification-token",
-                "team_id": TEAM,
-                "api_app_id": "A0MISSION",
-                "event": event,
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-            }
-        )
-        return await self.post(body, "application/json", {**self.signed(body), **(headers or {})})
-
-    async def click(
-        self, action: dict[str, Any], key: str, ephemeral: bool = True, user: str = "U0ASKER"
-    ) -> tuple[int, str, float]:
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM, "domain": "mission"},
-            "user": {"id": user, "username": "asker", "team_id": TEAM},
-            "api_app_id": "A0MISSION",
-            "token": "deprecated-verification-token",
-            "container": {
-                "type": "message",
-                "message_ts": "1700000000.000001",
-                "channel_id": "C0GENERAL",
-                "is_ephemeral": ephemeral,
-            },
-            "trigger_id": "1.2.3",
-            "channel": {"id": "C0GENERAL", "name": "general"},
-            "response_url": self.slack.response_url(key),
-            "actions": [{**action, "type": "button", "action_ts": "1700000001.000001"}],
-        }
-        body = urlencode({"payload": json.dumps(payload)})
-        return await self.post(body, "application/x-www-form-urlencoded", self.signed(body))
-
-
-def mention(text: str, ts: str, thread_ts: str | None = None, **extra: Any) -> dict[str, Any]:
-    event = {
-        "type": "app_mention",
-        "user": "U0ASKER",
-        "text": f"<@{BOT_USER}> {text}",
-        "ts": ts,
-        "channel": "C0GENERAL",
-        "event_ts": ts,
-        **extra,
-    }
-    if thread_ts:
-        event["thread_ts"] = thread_ts
-    return event
-
-
-def direct_message(text: str, ts: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "channel_type": "im",
-        "channel": "D0ASKER",
-        "user": "U0ASKER",
-        "text": text,
-        "ts": ts,
-        "event_ts": ts,
-        **extra,
-    }
-
-
-def settings_env(slack: SlackStub, **extra: str) -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "MISSION_DEFAULT_LANG": "en",
-        **extra,
-    }
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[SlackStub]:
-    stub = await SlackStub(BOT_TOKEN, APP_TOKEN).start()
-    yield stub
-    await stub.stop()
-
-
-@pytest.fixture
-async def bot(slack: SlackStub, engine: Engine) -> AsyncIterator[Bot]:
-    app = build_app(engine, slack_settings(settings_env(slack), env_file=None, mode="http"))
-    runner = await http.start(app, "127.0.0.1", 0)
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        yield Bot(session, f"http://127.0.0.1:{http.bound_port(runner)}", slack, app)
-    await runner.cleanup()
-    assert await drain(app, timeout=10)
+from bot.slack_delivery import Delivery
 
 
 def value(base: FactBase, entry_id: str, lang: str) -> str:
@@ -554,17 +398,24 @@ async def test_a_failing_answer_gets_an_apology_in_the_users_language(
         assert secret not in caplog.text
 
 
-async def test_when_even_the_apology_fails_it_is_only_logged(bot: Bot, slack: SlackStub, caplog):
+async def test_when_even_the_apology_fails_it_is_only_logged(
+    slack: SlackStub, engine: Engine, caplog
+):
+    once = Delivery(attempts=1, timeout=5.0)  # the client library retries a refusal once
     with socket.socket() as closed:  # bound, never listening: connections are refused
         closed.bind(("127.0.0.1", 0))
         nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/response/nowhere"
-        status, _, _ = await bot.command(QPV_EN, "nowhere", response_url=nowhere)
-        assert status == 200
-        assert await drain(bot.app)
-    failures = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    [failed] = [m for m in failures if "failed via=command" in m]
-    [again] = [m for m in failures if "no apology either via=command" in m]
-    assert "Traceback" in failed and "Traceback" in again
+        async with serving(engine, slack, once) as bot:
+            status, _, _ = await bot.command(QPV_EN, "nowhere", response_url=nowhere)
+            assert status == 200
+            assert await drain(bot.app)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    [failed] = [m for m in warnings if "not delivered via=command" in m]
+    [again] = [m for m in warnings if "no apology either via=command" in m]
+    assert "connection refused, 1 tries" in failed and "connection refused" in again
+    # Slack out of reach is no bug: no error, no traceback
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "Traceback" not in caplog.text
     assert not slack.of("response_url") and not slack.of("chat.postMessage")
     for secret in (BOT_TOKEN, SECRET):
         assert secret not in caplog.text
@@ -878,6 +729,7 @@ def test_the_manifest_declares_what_the_app_uses():
         "app_mentions:read",
         "im:history",
         "users:read",
+        "files:write",
     }
     settings = manifest["settings"]
     assert set(settings["event_subscriptions"]["bot_events"]) == {
@@ -898,3 +750,63 @@ def test_slack_markup_reads_as_plain_text():
     text = plain_text(wire)
     assert "<!" not in text and "<@" not in text and "http" not in text
     assert "the site" in text and "general" in text and "<b>" in text
+
+
+# ---------------------------------------------------------------- charts
+
+
+async def test_a_series_answer_uploads_its_chart_in_the_thread(bot: Bot, slack: SlackStub, base):
+    from bot import charts
+
+    entry = base.get("free_users_reasons")
+    await bot.event(mention(entry.label.fr, "1700000700.000700"), "EvChart1")
+    [post] = await slack.wait_for("chat.postMessage")
+    assert render.escape(entry.note.fr) in post.text()
+    [done] = await slack.wait_for("files.completeUploadExternal")
+    assert done.args["channel_id"] == "C0GENERAL"
+    assert done.args["thread_ts"] == "1700000700.000700"
+    assert done.args["files"][0]["title"] == entry.label.fr
+    [asked] = slack.of("files.getUploadURLExternal")
+    assert asked.args["filename"] == f"{entry.id}-fr.png"
+    [image] = slack.uploads.values()
+    width, height = charts.png_size(image)
+    assert width > 300 and height > 150
+    # the same chart again comes from the app's cache: the same bytes
+    await bot.event(direct_message(entry.label.fr, "1700000800.000800"), "EvChart2")
+    await slack.wait_for("files.completeUploadExternal", count=2)
+    assert len(set(slack.uploads.values())) == 1
+
+
+async def test_a_failed_upload_still_answers_and_logs_one_warning(
+    bot: Bot, slack: SlackStub, base, caplog
+):
+    caplog.set_level(logging.WARNING, logger="bot.slack")
+    slack.upload_error = "missing_scope"
+    entry = base.get("women_free_users_series")
+    await bot.event(direct_message(entry.label.en, "1700000900.000900"), "EvChart3")
+    [post] = await slack.wait_for("chat.postMessage")
+    assert value(base, "women_free_users_2018", "en") in post.text()
+    await slack.wait_for("files.getUploadURLExternal")
+    assert await drain(bot.app)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "missing_scope" in warnings[0].getMessage()
+    assert not slack.of("files.completeUploadExternal") and not slack.uploads
+
+
+async def test_a_plain_figure_uploads_nothing(bot: Bot, slack: SlackStub):
+    await bot.event(direct_message(QPV_EN, "1700001000.001000"), "EvChart4")
+    await slack.wait_for("chat.postMessage")
+    assert await drain(bot.app)
+    assert not slack.of("files.getUploadURLExternal")
+
+
+async def test_sharing_a_chart_answer_uploads_the_chart_in_the_channel(
+    bot: Bot, slack: SlackStub, base
+):
+    entry = base.get("job_seekers_sp_age")
+    value_ = render.action_value(entry.id, "fr", entry.label.fr)
+    share = {"action_id": "mission_share", "block_id": "mission_share", "value": value_}
+    await bot.click(share, "shc")
+    [done] = await slack.wait_for("files.completeUploadExternal")
+    assert done.args["channel_id"] == "C0GENERAL" and not done.args.get("thread_ts")
+    assert done.args["files"][0]["title"] == entry.label.fr

@@ -21,18 +21,18 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from slack_stub import TEAM, SlackStub
-from test_slack_app import (
-    APP_TOKEN,
-    BOT_TOKEN,
+from slack_client import (
+    FAST,
     QPV_EN,
+    SECRET,
     Bot,
-    a_plausible_answer,
-    buttons,
     direct_message,
     mention,
+    new_trigger_id,
     settings_env,
 )
+from slack_stub import TEAM, SlackStub
+from test_slack_app import a_plausible_answer, buttons
 from test_store import raw_sql
 
 from bot import feedback_view, render
@@ -46,19 +46,12 @@ RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
 
 
 @pytest.fixture
-async def slack() -> AsyncIterator[SlackStub]:
-    stub = await SlackStub(BOT_TOKEN, APP_TOKEN).start()
-    yield stub
-    await stub.stop()
-
-
-@pytest.fixture
 async def logged(slack: SlackStub, engine: Engine, store_config) -> AsyncIterator[Bot]:
     """The bot's HTTP server with a store; `bot.app` is the Bolt app."""
     store = open_store(store_config)
     settings = slack_settings(settings_env(slack), env_file=None, mode="http")
-    app = build_app(engine, settings, store=store)
-    runner = await http.start(app, "127.0.0.1", 0)
+    app = build_app(engine, settings, store=store, delivery=FAST)
+    runner = await http.start(app, SECRET, "127.0.0.1", 0)
     async with aiohttp.ClientSession() as session:
         yield Bot(session, f"http://127.0.0.1:{http.bound_port(runner)}", slack, app)
     await runner.cleanup()
@@ -72,8 +65,10 @@ def records(config: StoreSettings) -> list:
 
 
 async def click(
-    bot: Bot, action: dict[str, Any], key: str, user: str = "U0ASKER", trigger: str = "1.2.3"
+    bot: Bot, action: dict[str, Any], key: str, user: str = "U0ASKER", trigger: str | None = None
 ) -> int:
+    """A click on a button, with a fresh trigger_id unless given (Slack gives each click
+    its own; one seen before is a replay, not answered again)."""
     payload = {
         "type": "block_actions",
         "team": {"id": TEAM, "domain": "mission"},
@@ -81,7 +76,7 @@ async def click(
         "api_app_id": "A0MISSION",
         "token": "deprecated-verification-token",
         "container": {"type": "message", "message_ts": "1700000000.000001", "is_ephemeral": True},
-        "trigger_id": trigger,
+        "trigger_id": trigger or new_trigger_id(),
         "channel": {"id": "C0GENERAL", "name": "general"},
         "response_url": bot.slack.response_url(key),
         "actions": [{**action, "type": "button", "action_ts": "1700000001.000001"}],
@@ -104,7 +99,7 @@ async def submit(bot: Bot, view: dict[str, Any], wanted: str, user: str) -> int:
         "user": {"id": user, "username": "someone", "team_id": TEAM},
         "api_app_id": "A0MISSION",
         "token": "deprecated-verification-token",
-        "trigger_id": "9.9.9",
+        "trigger_id": new_trigger_id(),
         "view": {**view, "id": "V0MODAL", "team_id": TEAM, "state": {"values": state}},
     }
     body = urlencode({"payload": json.dumps(payload)})
@@ -197,9 +192,10 @@ async def test_feedback_buttons_take_one_vote_per_user_and_a_comment(
     [again] = await slack.wait_for("response_url", where=lambda c: c.key == "up2")
     assert again.args["text"] == feedback_view.t("en", "same")
     # someone else reading the thread: 👎, which opens the "what were you looking for?" modal
-    await click(logged, action(down), "down1", user="U0READER", trigger="7.7.7")
+    trigger = new_trigger_id()
+    await click(logged, action(down), "down1", user="U0READER", trigger=trigger)
     [opened] = await slack.wait_for("views.open")
-    assert opened.args["trigger_id"] == "7.7.7"
+    assert opened.args["trigger_id"] == trigger
     modal = opened.args["view"]
     assert modal["callback_id"] == feedback_view.MODAL
     assert feedback_view.parse_value(modal["private_metadata"]) == (record.id, "en")
@@ -230,8 +226,9 @@ async def test_help_replies_have_no_feedback_buttons(logged: Bot, slack: SlackSt
 
 
 async def test_without_a_store_answers_have_no_feedback_buttons(slack: SlackStub, engine):
-    app = build_app(engine, slack_settings(settings_env(slack), env_file=None, mode="http"))
-    runner = await http.start(app, "127.0.0.1", 0)
+    settings = slack_settings(settings_env(slack), env_file=None, mode="http")
+    app = build_app(engine, settings, delivery=FAST)
+    runner = await http.start(app, SECRET, "127.0.0.1", 0)
     try:
         async with aiohttp.ClientSession() as session:
             bot = Bot(session, f"http://127.0.0.1:{http.bound_port(runner)}", slack, app)
@@ -241,6 +238,39 @@ async def test_without_a_store_answers_have_no_feedback_buttons(slack: SlackStub
         await runner.cleanup()
         await drain(app)
     assert buttons(reply) and not feedback_buttons(reply)
+
+
+async def test_a_replayed_click_is_neither_counted_nor_thanked_twice(
+    logged: Bot, slack: SlackStub, store_config
+):
+    await logged.command(QPV_EN, "ask")
+    [reply] = await slack.wait_for("response_url", where=lambda c: c.key == "ask")
+    up = feedback_buttons(reply)[feedback_view.UP]
+    assert await drain(logged.app)
+    action = {"action_id": up["action_id"], "value": up["value"]}
+    trigger = new_trigger_id()
+    assert await click(logged, action, "first", trigger=trigger) == 200
+    assert await click(logged, action, "replay", trigger=trigger) == 200  # the same request
+    await slack.wait_for("response_url", where=lambda c: c.key == "first")
+    assert await drain(logged.app)
+    assert not slack.of("response_url", where=lambda c: c.key == "replay")
+    [record] = records(store_config)
+    assert [v.vote for v in record.votes] == ["up"]
+
+
+async def test_a_chart_answer_is_logged_and_carries_its_chart_and_buttons(
+    logged: Bot, slack: SlackStub, base, store_config
+):
+    entry = base.get("free_users_reasons")
+    await logged.event(mention(entry.label.fr, "1700007000.000100"), "EvChartLog")
+    [post] = await slack.wait_for("chat.postMessage")
+    assert render.escape(entry.note.fr) in post.text()
+    assert set(feedback_buttons(post)) == {feedback_view.UP, feedback_view.DOWN}
+    [done] = await slack.wait_for("files.completeUploadExternal")
+    assert done.args["thread_ts"] == "1700007000.000100"
+    assert await drain(logged.app)
+    [record] = records(store_config)
+    assert (record.surface, record.lang, record.fact) == ("mention", "fr", entry.id)
 
 
 # ---------------------------------------------------------------- App Home
@@ -277,12 +307,11 @@ async def test_a_failing_store_costs_the_user_nothing(
     slack: SlackStub, engine, store_config, caplog
 ):
     store = open_store(store_config)
-    app = build_app(
-        engine, slack_settings(settings_env(slack), env_file=None, mode="http"), store=store
-    )
+    settings = slack_settings(settings_env(slack), env_file=None, mode="http")
+    app = build_app(engine, settings, store=store, delivery=FAST)
     for table in ("feedback", "questions", "events"):  # every write fails from now on
         raw_sql(store_config, f"DROP TABLE {table}")
-    runner = await http.start(app, "127.0.0.1", 0)
+    runner = await http.start(app, SECRET, "127.0.0.1", 0)
     try:
         async with aiohttp.ClientSession() as session:
             bot = Bot(session, f"http://127.0.0.1:{http.bound_port(runner)}", slack, app)

@@ -4,7 +4,7 @@ For local use and for workspaces that forbid inbound HTTP. Requests arrive unsig
 over the socket (the app-level token authenticates it) and are acknowledged on it.
 An event Slack delivers again carries `retry_attempt` and `retry_reason` in its envelope,
 not in headers; Bolt (1.30 and later) copies them into the request as the HTTP mode's
-`x-slack-retry-num` and `x-slack-retry-reason` headers, so `skip_retries` reads both
+`x-slack-retry-num` and `x-slack-retry-reason` headers, so `skip_repeats` reads both
 transports alike.
 """
 
