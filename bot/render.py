@@ -476,8 +476,11 @@ def key_figures(base: FactBase, limit: int = 6) -> list[Entry]:
     return chosen[:limit]
 
 
-def home_view(base: FactBase, lang: str) -> dict[str, Any]:
-    """The App Home tab: key figures from the fact base, then how to ask."""
+def home_view(
+    base: FactBase, lang: str, extra: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The App Home tab: key figures from the fact base (then any `extra` blocks), then how
+    to ask."""
     fields = []
     for entry in key_figures(base):
         period = _period(entry, lang)
@@ -494,6 +497,7 @@ def home_view(base: FactBase, lang: str) -> dict[str, Any]:
     ]
     for start in range(0, len(fields), 10):
         blocks.append({"type": "section", "fields": fields[start : start + 10]})
+    blocks += extra or []
     blocks += [
         {"type": "divider"},
         {

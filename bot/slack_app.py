@@ -15,6 +15,11 @@ twice (an event retried, a command or a click replayed with the same trigger_id)
 answered once. Replies go out through `bot.slack_delivery` (retried after 429 and 5xx,
 never after a timeout); should answering fail, the user gets a short apology instead of
 silence, and the log says why (with the traceback if it was a bug).
+
+With a store (`bot.store`, as `serve` always opens one), every question is logged once
+its reply is sent, the reply carries the feedback buttons (`bot.feedback_view`), and the
+handled-event ledger is the store's, shared by every process on it (`bot.slack_events`).
+A failed write is logged and costs the user nothing.
 """
 
 from __future__ import annotations
@@ -39,15 +44,17 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import charts, knowledge, render
+from bot import charts, feedback_view, knowledge, render
 from bot.adapter import http, socket_mode, track_replies
 from bot.adapter.gate import clip
 from bot.answers import Answer, Engine
-from bot.config import ConfigError, SlackSettings, slack_settings
+from bot.config import ConfigError, SlackSettings, slack_settings, store_settings
 from bot.edge import READ_CHARS, question_text
 from bot.knowledge import LANGS
 from bot.slack_cache import RecentIds, TTLCache
 from bot.slack_delivery import Delivery, NotDelivered, deliver
+from bot.slack_events import EventLedger, ProcessLedger, StoreLedger
+from bot.store import DAY_SECONDS, Question, Store, StoreError, new_question_id, open_store
 
 log = logging.getLogger("bot.slack")
 
@@ -55,9 +62,9 @@ COMMAND = "/mission"
 LOCALE_TTL_SECONDS = 6 * 3600  # a user's Slack language rarely changes
 LOCALE_RETRY_SECONDS = 60  # after a failed users.info, the default language meanwhile
 LOCALE_USERS = 5_000
-EVENTS_REMEMBERED = 10_000
 TRIGGERS_REMEMBERED = 10_000  # far more than 5 minutes' worth (a signature's lifetime)
 LOG_QUESTION_CHARS = 300
+MOST_ASKED_SHOWN = 5
 # What a failed Web API call raises: logged as a warning, the listener goes on.
 CALL_ERRORS = (SlackClientError, aiohttp.ClientError, TimeoutError, OSError)
 # What the user reads when answering failed unexpectedly (the log has the traceback).
@@ -79,6 +86,7 @@ class Reply:
     lang: str
     status: str
     fact: str | None = None
+    answer: Answer | None = None  # None for help
     chart: knowledge.Entry | None = None  # a series or a breakdown: its chart follows the text
 
 
@@ -88,23 +96,29 @@ async def acknowledge(ack: AsyncAck) -> None:
 
 
 class MissionBot:
-    """The listeners and the per-process memories they share (user languages, events seen).
+    """The listeners, the store they log to, and the memories they share.
 
-    The memories are in-process only: several processes behind a load balancer each
-    keep their own, which is acceptable (a retry reaching another process is still
-    skipped when Slack says it is a retry after a timeout; see `skip_repeats`).
+    The users' languages are remembered per process. The events handled are remembered
+    in the store when there is one, so that processes sharing it never answer one event
+    twice; without a store, per process (see `skip_repeats`). The trigger_ids of commands
+    and clicks are remembered per process: a replay comes back to the same connection.
     """
 
     def __init__(
-        self, engine: Engine, settings: SlackSettings, delivery: Delivery | None = None
+        self,
+        engine: Engine,
+        settings: SlackSettings,
+        store: Store | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
+        self.store = store
         self.delivery = delivery or Delivery()
         self.user_langs: TTLCache[str] = TTLCache(LOCALE_USERS, LOCALE_TTL_SECONDS)
         # users.info calls in progress: concurrent events of one user share one call.
         self.lang_lookups: dict[str, asyncio.Task[str]] = {}
-        self.events_seen = RecentIds(EVENTS_REMEMBERED)
+        self.events: EventLedger = StoreLedger(store) if store is not None else ProcessLedger()
         # A command's or a click's trigger_id is unique: seen again, it is a replay.
         self.triggers_seen = RecentIds(TRIGGERS_REMEMBERED)
         # The CPU work of every reply, one at a time: a single worker thread competes with
@@ -123,6 +137,9 @@ class MissionBot:
         app.event("app_home_opened")(ack=acknowledge, lazy=[self.publish_home])
         app.action("mission_share")(ack=acknowledge, lazy=[self.share_in_channel])
         app.action(re.compile(r"^mission_choose_\d+$"))(ack=acknowledge, lazy=[self.answer_choice])
+        app.action(feedback_view.UP)(ack=acknowledge, lazy=[self.record_vote])
+        app.action(feedback_view.DOWN)(ack=acknowledge, lazy=[self.record_vote])
+        app.view(feedback_view.MODAL)(ack=acknowledge, lazy=[self.save_wanted])
 
     async def in_worker(self, function: Callable[..., T], *args: Any) -> T:
         """Run CPU work (reading a question, answering, laying out) off the event loop."""
@@ -140,16 +157,20 @@ class MissionBot:
         Runs after signature verification and before anything calls Slack. The retry's
         number and reason are Slack's `x-slack-retry-*` headers over HTTP; in Socket Mode
         Bolt sets the same headers from the envelope's `retry_attempt` and `retry_reason`.
+        The event id goes to the ledger before the acknowledgement: with a shared ledger,
+        any process that took the event has recorded it by the time Slack retries.
         """
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         trigger_id = body.get("trigger_id")
         if isinstance(event_id, str) and event_id:
             retry = request.headers.get("x-slack-retry-num", [None])[0]
             reason = request.headers.get("x-slack-retry-reason", [""])[0]
-            first = self.events_seen.first_time(event_id)
+            first = await self.events.first_time(event_id)
             # After an http_timeout the first delivery did reach a process (maybe another
             # one): it is being handled there, so a retry is skipped even if unseen here.
-            if not first or (retry is not None and reason == "http_timeout"):
+            # A shared ledger knows every process's events: it alone decides.
+            timed_out = retry is not None and reason == "http_timeout" and not self.events.shared
+            if not first or timed_out:
                 log.info(
                     "event %s retry %s (%s): already handled",
                     clip(event_id, 40),
@@ -218,12 +239,22 @@ class MissionBot:
 
     # ------------------------------------------------------------ replies
 
-    async def reply(self, text: str, user: str, client: AsyncWebClient, *, share: bool) -> Reply:
+    async def reply(
+        self,
+        text: str,
+        user: str,
+        client: AsyncWebClient,
+        *,
+        share: bool,
+        question_id: str | None = None,
+    ) -> Reply:
         """The reply to one question or help request, in Block Kit and plain text.
 
         The language: a question's words decide, else the user's locale (looked up only
         if needed). Help follows the user's locale unless its words are French
         ("aidez-moi"): English help words ("help", "?") are typed whatever one's language.
+        With a `question_id` (the question will be logged), an answer carries the
+        feedback buttons.
         """
         # The engine and the renderer are pure CPU: a worker thread keeps the event loop
         # free to acknowledge other requests.
@@ -235,21 +266,61 @@ class MissionBot:
                 render.fallback(render.help_text(lang)), render.help_blocks(lang), lang, "help"
             )
         default = words or await self.user_lang(user, client)
-        return await self.in_worker(self._answer, text, default, share)
+        return await self.in_worker(self._answer, text, default, share, question_id)
 
-    def _answer(self, text: str, default: str, share: bool) -> Reply:
+    def _answer(self, text: str, default: str, share: bool, question_id: str | None) -> Reply:
         base = self.engine.base
         answer = self.engine.ask(text, None, default)
         fact = answer.entry.id if answer.entry is not None and answer.status == "answer" else None
         status = answer.status + (f" {answer.confidence}" if answer.confidence else "")
+        blocks = render.to_blocks(answer, base, share_button=share)
+        if question_id is not None:
+            blocks = feedback_view.with_buttons(blocks, question_id, answer.lang)
         return Reply(
             render.fallback(render.to_text(answer, base)),
-            render.to_blocks(answer, base, share_button=share),
+            blocks,
             answer.lang,
             status + (" truncated" if answer.truncated else ""),
             fact,
+            answer,
             answer.entry if fact is not None and charts.is_chart(answer.entry) else None,
         )
+
+    def _question_id(self) -> str | None:
+        """The id of a question about to be logged; None when nothing is logged."""
+        return new_question_id() if self.store is not None else None
+
+    async def _record(
+        self,
+        surface: str,
+        user: str,
+        question: str,
+        reply: Reply,
+        started: float,
+        question_id: str | None,
+    ) -> None:
+        """Log a question once its reply is sent; a failure is logged, nothing more."""
+        if self.store is None or question_id is None:
+            return
+        answer = reply.answer
+        try:
+            record = Question(
+                surface=surface,
+                lang=reply.lang,
+                status=answer.status if answer is not None else "help",
+                question=question,
+                band=(answer.confidence or None) if answer is not None else None,
+                fact=reply.fact,
+                alternatives=tuple(e.id for e in answer.alternatives) if answer else (),
+                latency_ms=(time.perf_counter() - started) * 1000,
+                user=user or None,
+                id=question_id,
+            )
+            await asyncio.to_thread(self.store.log_question, record)
+        except StoreError as exc:
+            log.warning("question not logged via=%s: %s", surface, exc)
+        except Exception as exc:
+            self._log_failure(f"question not logged via={surface}", exc)
 
     async def upload_chart(
         self, client: AsyncWebClient, channel: Any, thread_ts: Any, reply: Reply
@@ -283,14 +354,16 @@ class MissionBot:
         if not _can_respond(command, "command", user):
             return
         text = question_text(plain_text(str(command.get("text") or "")[:READ_CHARS]))
+        question_id = self._question_id()
         async with self._apologizing("command", user, text, self._by_respond(respond)):
-            reply = await self.reply(text, user, client, share=True)
+            reply = await self.reply(text, user, client, share=True, question_id=question_id)
             await deliver(
                 lambda: respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral"),
                 "reply via response_url",
                 self.delivery,
             )
             _log_reply("command", user, text, reply, started)
+            await self._record("command", user, text, reply, started, question_id)
 
     async def answer_mention(
         self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
@@ -302,11 +375,13 @@ class MissionBot:
         text = message_question(str(event.get("text") or ""), context.bot_user_id)
         user = str(event.get("user") or "")
         channel, thread = event.get("channel"), event.get("thread_ts") or event.get("ts")
+        question_id = self._question_id()
         async with self._apologizing("mention", user, text, self._by_post(client, channel, thread)):
-            reply = await self.reply(text, user, client, share=False)
+            reply = await self.reply(text, user, client, share=False, question_id=question_id)
             await self._post(client, channel, reply, thread)
             await self.upload_chart(client, channel, thread, reply)
             _log_reply("mention", user, text, reply, started)
+            await self._record("mention", user, text, reply, started, question_id)
 
     async def answer_direct_message(
         self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
@@ -319,20 +394,26 @@ class MissionBot:
         text = message_question(str(event.get("text") or ""), context.bot_user_id)
         user = str(event.get("user") or "")
         channel, thread = event.get("channel"), event.get("thread_ts")
+        question_id = self._question_id()
         async with self._apologizing("dm", user, text, self._by_post(client, channel, thread)):
-            reply = await self.reply(text, user, client, share=False)
+            reply = await self.reply(text, user, client, share=False, question_id=question_id)
             await self._post(client, channel, reply, thread)
             await self.upload_chart(client, channel, thread, reply)
             _log_reply("dm", user, text, reply, started)
+            await self._record("dm", user, text, reply, started, question_id)
 
     async def publish_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
-        """The App Home tab: key figures and how to ask, in the user's language."""
+        """The App Home tab: key figures, the most asked lately, and how to ask, in the
+        user's language."""
         user = str(event.get("user") or "")
         if event.get("tab") != "home" or not user:
             return
         async with self._apologizing("home", user, "", None):  # nowhere to apologize: log
             lang = await self.user_lang(user, client)
-            view = await self.in_worker(render.home_view, self.engine.base, lang)
+            most_asked = feedback_view.most_asked_blocks(
+                self.engine.base, lang, await self._most_asked()
+            )
+            view = await self.in_worker(render.home_view, self.engine.base, lang, most_asked)
             await deliver(
                 lambda: client.views_publish(user_id=user, view=view),
                 f"views.publish for {clip(user, 40)}",
@@ -404,11 +485,66 @@ class MissionBot:
             fact = answer.entry.id if answer.entry else None
             shown = answer.entry if answer.status == "answer" else None
             chart = shown if charts.is_chart(shown) else None
-            reply = Reply(text, blocks, answer.lang, answer.status, fact, chart)
+            reply = Reply(text, blocks, answer.lang, answer.status, fact, answer, chart)
             channel = (body.get("channel") or {}).get("id")
             if channel:
                 await self.upload_chart(client, channel, None, reply)
             _log_reply("share", user, answer.question, reply, started)
+
+    async def _most_asked(self) -> list[tuple[str, int]]:
+        """The entries most asked for lately; none without a store, or if it fails."""
+        if self.store is None:
+            return []
+        since = time.time() - feedback_view.MOST_ASKED_DAYS * DAY_SECONDS
+        try:
+            return await asyncio.to_thread(self.store.most_asked, since, MOST_ASKED_SHOWN)
+        except StoreError as exc:
+            log.warning("most asked entries unavailable: %s", exc)
+            return []
+
+    # ------------------------------------------------------------ feedback
+
+    async def record_vote(
+        self,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+    ) -> None:
+        """A 👍 or 👎 under an answer: kept once per user and answer (a second press of
+        the other button changes the vote). A 👎 opens the optional "what were you looking
+        for?" modal; otherwise the user gets a short thanks only they see."""
+        user = _user_of(body)
+        question_id, lang = feedback_view.parse_value(str(action.get("value") or ""))
+        vote = "up" if action.get("action_id") == feedback_view.UP else "down"
+        say = self._by_respond(respond) if _can_respond(body, "feedback", user) else None
+        async with self._apologizing("feedback", user, "", say, lang):
+            result = "unknown"
+            if self.store is not None and question_id:
+                result = await asyncio.to_thread(self.store.vote, question_id, user, vote)
+            log.info("feedback vote=%s result=%s question=%s", vote, result, clip(question_id, 40))
+            trigger = str(body.get("trigger_id") or "")
+            if vote == "down" and result != "unknown" and trigger:
+                modal = feedback_view.comment_modal(question_id, lang)
+                try:
+                    async with asyncio.timeout(self.delivery.timeout):
+                        await client.views_open(trigger_id=trigger, view=modal)
+                    return
+                except CALL_ERRORS as exc:  # an expired trigger: a thanks will do
+                    log.warning("views.open failed for %s: %s", clip(user, 40), _slack_error(exc))
+            if say is not None:
+                await say(feedback_view.t(lang, result))
+
+    async def save_wanted(self, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """The modal's "what were you looking for?", kept beside the user's 👎."""
+        user = _user_of(body)
+        question_id, lang = feedback_view.parse_value(str(view.get("private_metadata") or ""))
+        wanted = feedback_view.wanted(view)
+        if self.store is None or not wanted.strip():
+            return
+        async with self._apologizing("wanted", user, "", None, lang):
+            kept = await asyncio.to_thread(self.store.comment, question_id, user, wanted)
+            log.info("feedback wanted kept=%s question=%s", kept, clip(question_id, 40))
 
     def _chosen(
         self,
@@ -606,11 +742,16 @@ def build_app(
     engine: Engine,
     settings: SlackSettings,
     client: AsyncWebClient | None = None,
+    store: Store | None = None,
     delivery: Delivery | None = None,
 ) -> AsyncApp:
     """The Bolt app with every listener registered; `client` defaults to SLACK_API_URL's,
-    `delivery` to `Delivery()` (how hard a reply is tried)."""
-    bot = MissionBot(engine, settings, delivery)
+    `delivery` to `Delivery()` (how hard a reply is tried).
+
+    With a `store`, questions are logged, answers take feedback, and the handled events
+    are shared with every other process on that store.
+    """
+    bot = MissionBot(engine, settings, store, delivery)
     app = AsyncApp(
         name="mission-bot",
         # The token is always passed: Bolt would otherwise read SLACK_BOT_TOKEN itself.
@@ -629,10 +770,42 @@ def build_app(
     return app
 
 
+async def keep_retention(store: Store, every: float = DAY_SECONDS) -> None:
+    """Delete what is past the retention period, once every `every` seconds, forever."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            gone = await asyncio.to_thread(store.purge)
+        except StoreError as exc:
+            log.warning("retention: old questions not deleted this time: %s", exc)
+        else:
+            days = store.retention_days
+            log.info("retention: %d questions older than %d days deleted", gone, days)
+
+
+async def _run(app: AsyncApp, settings: SlackSettings, store: Store) -> None:
+    """The transport, with the daily retention beside it."""
+    keeper = asyncio.create_task(keep_retention(store))
+    try:
+        if settings.app_token is not None:
+            await socket_mode.run(app, settings.app_token)
+        else:
+            await http.run(app, settings.signing_secret, host=settings.host, port=settings.port)
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
+
 def serve(mode: str = "auto", knowledge_dir: str | None = None) -> int:
-    """`mission-bot serve`: Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT. Exit code."""
+    """`mission-bot serve`: Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT. Exit code.
+
+    The store (MISSION_DB or DATABASE_URL) is opened, checked and trimmed to the
+    retention period first: one that cannot be stops the bot with a message saying why.
+    """
     try:
         settings = slack_settings(mode=mode)
+        store_config = store_settings(env_file=".env")
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
@@ -641,10 +814,16 @@ def serve(mode: str = "auto", knowledge_dir: str | None = None) -> int:
     except knowledge.KnowledgeError as exc:
         print(exc.report(), file=sys.stderr)
         return 2
+    try:
+        store = open_store(store_config, check=True)
+    except StoreError as exc:
+        print(f"Store error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = build_app(engine, settings)
+    log.info("question log: %s, kept %d days", store.where, store.retention_days)
+    app = build_app(engine, settings, store=store)
     try:
         if settings.app_token is not None:
             log.info(
@@ -652,13 +831,12 @@ def serve(mode: str = "auto", knowledge_dir: str | None = None) -> int:
                 len(engine.base),
                 settings.default_lang,
             )
-            asyncio.run(socket_mode.run(app, settings.app_token))
         else:
             log.info("HTTP mode, %d entries", len(engine.base))
-            asyncio.run(
-                http.run(app, settings.signing_secret, host=settings.host, port=settings.port)
-            )
+        asyncio.run(_run(app, settings, store))
     except KeyboardInterrupt:
         pass
+    finally:
+        store.close()
     log.info("stopped")
     return 0

@@ -1,8 +1,11 @@
-"""Bounded in-memory memories of one Slack app process: user languages, events handled.
+"""Bounded in-memory memories of one Slack app process: user languages, ids seen
+(commands' and clicks' trigger_ids; events handled when there is no store).
 
-Both live on the app's `MissionBot` object, never at module level, and both are
-bounded so a long-running process cannot grow without limit. They are per process:
-several processes behind a load balancer each keep their own (see `slack_app`).
+Both live on the app's objects, never at module level, and both are bounded so a
+long-running process cannot grow without limit. They are per process: several processes
+behind a load balancer each keep their own. The events handled are shared through the
+store when there is one (`bot.slack_events`); `RecentIds` is then only its fallback for
+events, and the memory of trigger_ids seen (a replay comes back to the same process).
 """
 
 from __future__ import annotations

@@ -13,6 +13,10 @@ tokens in the reply text (and the reply's language); an out-of-scope question mu
 answered "unknown". Baselines answer "unknown" below a score threshold chosen as the best
 one for them on this very set (an advantage the bot does not get).
 Then it times `mission-bot ask "..."` from a cold start and 1,000 questions in batch mode,
+and what logging costs: 1,000 questions in batch mode with `--log` (each run writing to a
+SQLite question log of its own) against the same without, alternating, `--log-runs` of
+each, end to end and in process.
+`--log-only` runs that last measure alone (no question set or bm25s needed).
 and the charts: the first chart drawn in a fresh process (matplotlib's import included)
 and a cached one (`--charts-only` times the charts alone).
 """
@@ -21,10 +25,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,7 +42,9 @@ from rapidfuzz import fuzz, process
 
 from bot import knowledge, render
 from bot.answers import Answer, Engine
+from bot.config import StoreSettings
 from bot.language import fold
+from bot.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = ROOT.parent / "shared" / "eval" / "questions.dev.yaml"
@@ -172,15 +182,23 @@ def bm25_scorer(base: knowledge.FactBase) -> Callable[[str], tuple[str | None, f
     return score
 
 
-def cli_timings(questions: list[str]) -> dict:
+def cli_command() -> list[str]:
     exe = Path(sys.executable).with_name("mission-bot")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def batch_input(questions: list[str], n: int = 1000) -> str:
+    return "\n".join((questions * (n // len(questions) + 1))[:n]) + "\n"
+
+
+def cli_timings(questions: list[str]) -> dict:
+    cmd = cli_command()
     colds = []
     for _ in range(5):
         start = time.perf_counter()
         subprocess.run([*cmd, "ask", questions[0]], check=True, capture_output=True)
         colds.append(time.perf_counter() - start)
-    batch = "\n".join((questions * (1000 // len(questions) + 1))[:1000]) + "\n"
+    batch = batch_input(questions)
     start = time.perf_counter()
     done = subprocess.run(
         [*cmd, "ask", "--json"], input=batch, text=True, capture_output=True, check=True
@@ -189,6 +207,107 @@ def cli_timings(questions: list[str]) -> dict:
     lines = [json.loads(ln) for ln in done.stdout.splitlines() if ln.strip()]
     assert len(lines) == 1000, len(lines)
     return {"cold_start_s": statistics.median(colds), "batch_1000_s": elapsed}
+
+
+def logging_overhead(questions: list[str], runs: int) -> dict:
+    """Seconds (wall clock, and CPU of the process) of 1,000 questions in batch mode
+    without and with `--log`, in pairs of runs, each kind first in half the pairs; the
+    cost is the median of the pairs' ratios."""
+    cmd = [*cli_command(), "ask", "--json"]
+    batch = batch_input(questions)
+    wall: dict[str, list[float]] = {"plain": [], "log": []}
+    cpu: dict[str, list[float]] = {"plain": [], "log": []}
+    with tempfile.TemporaryDirectory() as folder:
+        for run in range(runs):
+            # each logged run writes to a question log of its own, created beforehand (once
+            # in a bot's life: not part of what each batch costs)
+            path = Path(folder) / f"log{run}.db"
+            open_store(StoreSettings(db_path=path)).close()
+            env = {**os.environ, "MISSION_DB": str(path)}
+            env.pop("DATABASE_URL", None)
+            pair = [("plain", []), ("log", ["--log"])]
+            for kind, args in pair if run % 2 else pair[::-1]:  # each goes first half the time
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                start = time.perf_counter()
+                done = subprocess.run(
+                    [*cmd, *args], input=batch, text=True, capture_output=True, env=env, check=True
+                )
+                wall[kind].append(time.perf_counter() - start)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[kind].append(
+                    after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                )
+                assert done.stdout.count("\n") == 1000
+            if sqlite_rows(Path(folder) / f"log{run}.db") != 1000:
+                raise SystemExit("the logged run did not log 1,000 questions")
+    result = {}
+    for name, times in (("wall", wall), ("cpu", cpu)):
+        # each logged run against the unlogged one beside it: a load that comes and goes
+        # weighs on both halves of a pair alike
+        ratios = [log / plain for plain, log in zip(times["plain"], times["log"], strict=True)]
+        result[name] = {
+            "unlogged_s": statistics.median(times["plain"]),
+            "logged_s": statistics.median(times["log"]),
+            "overhead": statistics.median(ratios) - 1,
+        }
+    return result
+
+
+def log_write_time(questions: list[str], runs: int) -> dict:
+    """Seconds spent inside the question log's writes for 1,000 questions of the batch
+    loop, in this process: the direct cost, which a busy machine blurs less than the
+    difference of two end-to-end timings."""
+    from bot import cli
+
+    class TimedLog(cli.QuestionLog):
+        spent = 0.0
+
+        def add(self, reply: cli.Reply) -> str | None:
+            start = time.perf_counter()
+            try:
+                return super().add(reply)
+            finally:
+                self.spent += time.perf_counter() - start
+
+    engine = Engine(knowledge.load())
+    lines = batch_input(questions).encode()
+    batch: list[float] = []
+    writing: list[float] = []
+    with tempfile.TemporaryDirectory() as folder, open(os.devnull, "w") as sink:
+        for run in range(runs):
+            log = TimedLog(open_store(StoreSettings(db_path=Path(folder) / f"in{run}.db")))
+            start = time.perf_counter()
+            cli._batch(engine, io.BytesIO(lines), sink, None, "en", log)
+            batch.append(time.perf_counter() - start - log.spent)
+            writing.append(log.spent)
+            log.close()
+    return {"answering_s": statistics.median(batch), "writing_s": statistics.median(writing)}
+
+
+def sqlite_rows(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM questions").fetchone()[0])
+
+
+def print_logging_overhead(questions: list[str], runs: int) -> None:
+    cost = logging_overhead(questions, runs)
+    print(f"\n1,000 questions in batch mode, {runs} pairs of runs (target: under +10% with --log):")
+    print("| time, median | unlogged (s) | with --log (s) | cost of logging (median of pairs) |")
+    print("| --- | --- | --- | --- |")
+    for key, label in (("wall", "wall clock"), ("cpu", "CPU of the process")):
+        row = cost[key]
+        print(
+            f"| {label} | {row['unlogged_s']:.2f} | {row['logged_s']:.2f} | "
+            f"{row['overhead']:+.1%} |"
+        )
+    row = log_write_time(questions, runs)
+    print(
+        f"\nIn process, the log's writes took {row['writing_s'] * 1000:.0f} ms for 1,000 "
+        f"questions (median), beside {row['answering_s']:.2f} s of answering: "
+        f"{row['writing_s'] / row['answering_s']:+.1%}."
+    )
 
 
 CHART_TIMING = """
@@ -245,8 +364,15 @@ def main() -> int:
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--repeat", type=int, default=20, help="timed runs per question")
     parser.add_argument("--no-cli", action="store_true", help="skip the end-to-end CLI timings")
+    parser.add_argument(
+        "--log-runs", type=int, default=25, help="pairs of runs of the logging measure"
+    )
+    parser.add_argument("--log-only", action="store_true", help="only measure logging's cost")
     parser.add_argument("--charts-only", action="store_true", help="time the charts only")
     args = parser.parse_args()
+    if args.log_only:
+        print_logging_overhead(fact_base_questions(), args.log_runs)
+        return 0
     if args.charts_only:
         print_chart_timings()
         return 0
@@ -294,8 +420,15 @@ def main() -> int:
             f"\n`mission-bot ask` cold start (median of 5): {timings['cold_start_s']:.2f} s; "
             f"1,000 questions in batch mode: {timings['batch_1000_s']:.2f} s"
         )
+        print_logging_overhead([i["q"] for i in items], args.log_runs)
     print_chart_timings()
     return 0
+
+
+def fact_base_questions() -> list[str]:
+    """Questions from the fact base's own question bank, both languages."""
+    base = knowledge.load()
+    return [q for entry in base for lang in ("en", "fr") for q in entry.examples.get(lang, ())]
 
 
 if __name__ == "__main__":

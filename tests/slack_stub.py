@@ -1,11 +1,11 @@
 """A local stand-in for Slack, for the end-to-end tests of the Slack app.
 
 It serves, on 127.0.0.1, what the bot calls: the Web API (`/api/<method>`: auth.test,
-chat.postMessage, chat.postEphemeral, users.info, views.publish, apps.connections.open, and
-the three steps of a file upload: files.getUploadURLExternal, the upload itself at
-`/upload/<file id>`, files.completeUploadExternal), `response_url`s (`/response/<key>`)
-and a Socket Mode WebSocket (`/socket`). Setting `upload_error` (e.g. "missing_scope")
-makes files.getUploadURLExternal fail as Slack does. It records
+chat.postMessage, chat.postEphemeral, users.info, views.publish, views.open,
+apps.connections.open, and the three steps of a file upload: files.getUploadURLExternal,
+the upload itself at `/upload/<file id>`, files.completeUploadExternal), `response_url`s
+(`/response/<key>`) and a Socket Mode WebSocket (`/socket`). Setting `upload_error` (e.g.
+"missing_scope") makes files.getUploadURLExternal fail as Slack does. It records
 every call and answers the way Slack does, so a test sends a request to the bot and then
 waits, with a timeout, until the calls it expects have arrived.
 
@@ -228,6 +228,11 @@ class SlackStub:
             return {"ok": True, "user": user}
         if method == "views.publish":
             view = {**(args.get("view") or {}), "id": "V0HOME"}
+            return {"ok": True, "view": view}
+        if method == "views.open":
+            if not args.get("trigger_id"):
+                return {"ok": False, "error": "invalid_trigger_id"}
+            view = {**(args.get("view") or {}), "id": f"V0MODAL{next(self._ts)}"}
             return {"ok": True, "view": view}
         if method == "files.getUploadURLExternal":
             if self.upload_error:

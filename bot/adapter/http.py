@@ -2,11 +2,9 @@
 
 Commands, events and interactions all arrive signed at `/slack/events`; Bolt verifies
 them (401 otherwise) and answers within Slack's 3 seconds. The transport itself keeps
-nothing between requests; the app does keep two per-process memories (the events it
-handled and the users' languages, see `bot.slack_app.MissionBot`). A Procfile platform
-can still run several processes side by side: each keeps its own, and an event retry
-reaching another process is skipped only when Slack marks it as a retry after an
-`http_timeout`.
+nothing between requests. A Procfile platform can run several processes side by side:
+the events handled are remembered in the store they share (`bot.slack_events`), so a
+retry reaching another process is not answered twice; each keeps its users' languages.
 
 Every request passes `bot.adapter.gate` first: its signature is checked on the raw
 bytes before anything is parsed (401 if unsigned or forged, 400 if signed but not
