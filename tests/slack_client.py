@@ -34,6 +34,19 @@ QPV_EN = "how many QPV students?"
 QPV_FR = "combien d'étudiants en QPV ?"
 
 
+def event_callback(event: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """The Events API envelope Slack wraps an event in (over HTTP or Socket Mode)."""
+    return {
+        "team_id": TEAM,
+        "api_app_id": "A0MISSION",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+    }
+
+
 @dataclass
 class Bot:
     """Talks to the bot's HTTP server the way Slack does."""
@@ -104,16 +117,7 @@ class Bot:
         self, event: dict[str, Any], event_id: str, headers: dict[str, str] | None = None
     ) -> tuple[int, str, float]:
         body = json.dumps(
-            {
-                "token": "deprecated-verification-token",
-                "team_id": TEAM,
-                "api_app_id": "A0MISSION",
-                "event": event,
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-            }
+            {"token": "deprecated-verification-token", **event_callback(event, event_id)}
         )
         return await self.post(body, "application/json", {**self.signed(body), **(headers or {})})
 

@@ -31,12 +31,13 @@ from slack_client import (
     WRONG_SECRET,
     Bot,
     direct_message,
+    event_callback,
     mention,
     serving,
     settings_env,
 )
 from slack_sdk.errors import SlackApiError
-from slack_stub import BOT_ID, BOT_USER, TEAM, Call, SlackStub
+from slack_stub import BOT_ID, BOT_USER, Call, SlackStub
 
 from bot import cli, render
 from bot.adapter import drain, socket_mode
@@ -579,15 +580,7 @@ async def test_socket_mode_skips_a_retry_after_a_timeout(slack: SlackStub, engin
     await handler.connect_async()
 
     def envelope(envelope_id: str, event_id: str, event: dict[str, Any], **retry: Any) -> dict:
-        payload = {
-            "team_id": TEAM,
-            "api_app_id": "A0MISSION",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-        }
+        payload = event_callback(event, event_id)
         return {
             "envelope_id": envelope_id,
             "type": "events_api",
