@@ -43,6 +43,12 @@ NUMERIC_KINDS = FIGURE_KINDS + HAS_FIGURES + WHOLE_KINDS  # kinds whose reply ho
 _YEAR = re.compile(r"^(19|20)\d\d$")
 # a year as written in a question: not part of a bigger number ("2,016 students")
 _YEAR_IN_TEXT = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d]|[.,]\d)")
+# "more than 2000": a quantity, not a year
+_QUANTITY_BEFORE = re.compile(
+    r"(?:more|fewer|less|other) than\s+$|(?:over|about|around|nearly|almost|environ)\s+$"
+    r"|(?:plus|moins|pres|près) de\s+$",
+    re.IGNORECASE,
+)
 TYPED_INTENTS = ("list",)  # intents whose cue words are matched as typed, not stemmed
 TIE_MARGIN = 0.02  # closer than this, two unrelated entries are never a "sure" answer
 
@@ -322,7 +328,7 @@ class Index:
         mended = self.mender.words(typed)
         pairs = self.read(text, mend=True)
         canon = [word for word, _ in pairs]
-        years = tuple(dict.fromkeys(_YEAR_IN_TEXT.findall(text)))
+        years = self.years(text)
         grams = {
             tuple(canon[i : i + n])
             for n in range(1, self._max_cue + 1)
@@ -578,7 +584,17 @@ class Index:
 
     def unknown_years(self, text: str) -> list[str]:
         """The years a text names that no entry of the report covers."""
-        return [y for y in dict.fromkeys(_YEAR_IN_TEXT.findall(text)) if y not in self.known_years]
+        return [y for y in self.years(text) if y not in self.known_years]
+
+    @staticmethod
+    def years(text: str) -> tuple[str, ...]:
+        """The years a text names: "in 2019", not "more than 2000" (a quantity)."""
+        found = (
+            m.group(0)
+            for m in _YEAR_IN_TEXT.finditer(text)
+            if not _QUANTITY_BEFORE.search(text[max(0, m.start() - 20) : m.start()])
+        )
+        return tuple(dict.fromkeys(found))
 
     def wrong_year(self, entry: Entry, query: Query) -> bool:
         """The question names years and the entry is dated, but not with any of them."""

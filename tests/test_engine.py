@@ -370,3 +370,18 @@ def test_cross_validation_removes_the_held_out_questions_from_the_index(base):
     for index_questions, part in zip(seen, scored, strict=True):
         assert not index_questions & held_out
         assert not index_questions & {i.q for i in part}
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("did more than 2000 students find a job", ()),
+        ("plus de 2000 personnes formées ?", ()),
+        ("apprentices in 2019 vs 2020", ("2019", "2020")),
+        ("how many apprentices in 2021", ("2021",)),
+    ],
+)
+def test_a_quantity_is_not_a_year(engine, text, years):
+    assert engine.index.years(text) == years
+    if not years:
+        assert "not covered" not in engine.ask(text).reason
