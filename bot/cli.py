@@ -324,7 +324,13 @@ def cmd_misses(args: argparse.Namespace) -> int:
     where, records = _records(since, until)
     found = report.misses(records)
     if args.json:
-        print(json.dumps([m.to_dict() for m in found], ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                [m.to_dict() for m in found],
+                ensure_ascii=not writes_unicode(sys.stdout.encoding),
+                indent=2,
+            )
+        )
     else:
         print(f"Question log: {where}\n{report.misses_text(found, since, until)}")
     return 0
@@ -335,7 +341,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     where, records = _records(since, until)
     result = report.stats(records, since, until)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                result.to_dict(), ensure_ascii=not writes_unicode(sys.stdout.encoding), indent=2
+            )
+        )
     else:
         char = report.bar_char(sys.stdout.encoding)
         print(f"Question log: {where}\n{report.stats_text(result, char)}")

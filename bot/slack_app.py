@@ -333,17 +333,20 @@ class MissionBot:
         entry, lang = reply.chart, reply.lang
         title = entry.label.get(lang)
         try:
-            image = await asyncio.to_thread(self.charts.image, entry, lang)
-            await client.files_upload_v2(
-                channel=str(channel),
-                thread_ts=str(thread_ts) if thread_ts else None,
-                file=image,
-                filename=f"{entry.id}-{lang}.png",
-                title=title,
-                alt_txt=title,
-            )
+            image = await self.in_worker(self.charts.image, entry, lang)
+            async with asyncio.timeout(self.delivery.timeout):
+                await client.files_upload_v2(
+                    channel=str(channel),
+                    thread_ts=str(thread_ts) if thread_ts else None,
+                    file=image,
+                    filename=f"{entry.id}-{lang}.png",
+                    title=title,
+                    alt_txt=title,
+                )
         except CALL_ERRORS as exc:
             log.warning("chart upload to %s failed: %s", channel, _slack_error(exc))
+        except Exception as exc:  # drawing failed: the answer is out, no apology after it
+            self._log_failure(f"chart {entry.id} not sent to {channel}", exc)
 
     async def answer_command(
         self, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -379,9 +382,10 @@ class MissionBot:
         async with self._apologizing("mention", user, text, self._by_post(client, channel, thread)):
             reply = await self.reply(text, user, client, share=False, question_id=question_id)
             await self._post(client, channel, reply, thread)
-            await self.upload_chart(client, channel, thread, reply)
+            # logged as soon as it is on screen: its feedback buttons work from then on
             _log_reply("mention", user, text, reply, started)
             await self._record("mention", user, text, reply, started, question_id)
+            await self.upload_chart(client, channel, thread, reply)
 
     async def answer_direct_message(
         self, event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
@@ -398,9 +402,10 @@ class MissionBot:
         async with self._apologizing("dm", user, text, self._by_post(client, channel, thread)):
             reply = await self.reply(text, user, client, share=False, question_id=question_id)
             await self._post(client, channel, reply, thread)
-            await self.upload_chart(client, channel, thread, reply)
+            # logged as soon as it is on screen: its feedback buttons work from then on
             _log_reply("dm", user, text, reply, started)
             await self._record("dm", user, text, reply, started, question_id)
+            await self.upload_chart(client, channel, thread, reply)
 
     async def publish_home(self, event: dict[str, Any], client: AsyncWebClient) -> None:
         """The App Home tab: key figures, the most asked lately, and how to ask, in the

@@ -786,6 +786,25 @@ async def test_a_failed_upload_still_answers_and_logs_one_warning(
     assert not slack.of("files.completeUploadExternal") and not slack.uploads
 
 
+async def test_a_chart_that_cannot_be_drawn_leaves_the_answer_alone(
+    bot: Bot, slack: SlackStub, base, caplog, monkeypatch
+):
+    from bot import charts
+
+    def broken(self, entry, lang):
+        raise ValueError("drawing failed")
+
+    monkeypatch.setattr(charts.ChartCache, "image", broken)
+    entry = base.get("women_free_users_series")
+    await bot.event(direct_message(entry.label.en, "1700000950.000950"), "EvChartBroken")
+    await slack.wait_for("chat.postMessage")
+    assert await drain(bot.app)
+    [post] = slack.of("chat.postMessage")  # the answer, and no apology after it
+    assert value(base, "women_free_users_2018", "en") in post.text()
+    assert not slack.of("files.getUploadURLExternal")
+    assert any("drawing failed" in r.getMessage() or r.exc_text for r in caplog.records)
+
+
 async def test_a_plain_figure_uploads_nothing(bot: Bot, slack: SlackStub):
     await bot.event(direct_message(QPV_EN, "1700001000.001000"), "EvChart4")
     await slack.wait_for("chat.postMessage")
