@@ -45,6 +45,9 @@ class ProcessLedger:
         return self.seen.first_time(event_id)
 
 
+LEDGER_SECONDS = 1.0  # how long an acknowledgement may wait for the shared ledger
+
+
 class StoreLedger:
     """The events every process on one store handled, with this process's memory as a
     fallback while the store fails."""
@@ -58,7 +61,12 @@ class StoreLedger:
     async def first_time(self, event_id: str) -> bool:
         here = await self.fallback.first_time(event_id)
         try:
-            return await asyncio.to_thread(self.store.first_delivery, event_id) and here
+            # bounded: the acknowledgement waits for this, and Slack waits 3 s at most
+            async with asyncio.timeout(LEDGER_SECONDS):
+                return await asyncio.to_thread(self.store.first_delivery, event_id) and here
         except StoreError as exc:
             log.warning("event %s: store failed (%s), this process's memory decides", event_id, exc)
+            return here
+        except TimeoutError:
+            log.warning("event %s: store too slow, this process's memory decides", event_id)
             return here

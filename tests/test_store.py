@@ -347,3 +347,23 @@ def test_a_lost_postgresql_connection_costs_at_most_one_write(postgres):
                 failures += 1
         assert failures <= 1
         assert len(store.records()) == 4 - failures
+
+
+async def test_a_slow_shared_ledger_lets_the_process_memory_decide(tmp_path, monkeypatch):
+    """The acknowledgement waits for the ledger: a store too slow to answer in time is
+    overruled by this process's memory, and the event is still answered once here."""
+    from bot import slack_events
+
+    store = open_store(StoreSettings(db_path=tmp_path / "mission.db"))
+    try:
+        ledger = slack_events.StoreLedger(store)
+        monkeypatch.setattr(slack_events, "LEDGER_SECONDS", 0.05)
+        real = store.first_delivery
+        monkeypatch.setattr(store, "first_delivery", lambda e: time.sleep(0.3) or real(e))
+        started = time.perf_counter()
+        assert await ledger.first_time("EvSlow") is True
+        assert time.perf_counter() - started < 0.25
+        assert await ledger.first_time("EvSlow") is False
+    finally:
+        time.sleep(0.7)  # let the slow writes finish before the store closes
+        store.close()
