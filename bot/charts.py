@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from bot.answers import Answer
 from bot.knowledge import CHART_KINDS, Entry, FactBase
 from bot.render import LOCALES, colon, format_value, source_line, t
 
@@ -69,6 +70,12 @@ class Chart:
 
 def is_chart(entry: Entry | None) -> bool:
     return entry is not None and entry.kind in CHART_KINDS and bool(entry.members)
+
+
+def chart_of(answer: Answer) -> Entry | None:
+    """The series or breakdown an answer shows, if it shows one."""
+    shown = answer.entry if answer.status == "answer" else None
+    return shown if is_chart(shown) else None
 
 
 def _bar_label(chart_entry: Entry, member: Entry, lang: str) -> str:

@@ -115,11 +115,9 @@ def as_json(engine: Engine, reply: Reply, ascii_only: bool = False) -> str:
     else:
         payload = {**answer.to_dict(), "help": False, "text": render.to_text(answer, engine.base)}
         # a series or a breakdown: its data, for scripts that draw their own charts
-        shown = answer.entry if answer.status == "answer" else None
+        chart = charts.chart_of(answer)
         payload["chart"] = (
-            charts.chart_data(shown, answer.lang, engine.base).as_dict()
-            if shown is not None and charts.is_chart(shown)
-            else None
+            charts.chart_data(chart, answer.lang, engine.base).as_dict() if chart else None
         )
     return json_line(payload, ascii_only)
 

@@ -524,13 +524,19 @@ class Index:
             "mended": query.mended / max(1, n_words),
         }
 
+    def ruled_out(self, query: Query) -> str:
+        """Why a question is declined before any ranking (a year the report doesn't cover,
+        no word of the report), or "" when it is not."""
+        unknown_years = [y for y in query.years if y not in self.known_years]
+        if unknown_years:
+            return f"year {unknown_years[0]} not covered"
+        if not query.content:
+            return "only words from outside the report" if query.outside else "no topic words"
+        return ""
+
     def match(self, question: str) -> Match:
         query = self.query(question)
-        unknown_years = self.unknown_years(query.text)
-        if unknown_years:
-            return Match("unknown", query, None, (), f"year {unknown_years[0]} not covered")
-        if not query.content:
-            reason = "only words from outside the report" if query.outside else "no topic words"
+        if reason := self.ruled_out(query):
             return Match("unknown", query, None, (), reason)
         ranked, outside = self.rank(query)
         if not ranked:

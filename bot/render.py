@@ -16,7 +16,7 @@ from babel.numbers import format_decimal, format_percent
 
 from bot.answers import Answer
 from bot.knowledge import CHART_KINDS, Entry, FactBase, Range
-from bot.matching import MAX_CHARS
+from bot.matching import HAS_FIGURES, MAX_CHARS
 
 LOCALES = {"en": "en_US", "fr": "fr_FR"}
 MAX_DETAILS = 4  # figures listed under a lever or a category: a reply read at a glance
@@ -220,7 +220,7 @@ def _item(entry: Entry, lang: str, base: FactBase) -> str:
     if entry.is_figure:
         return _brief(entry, lang, base)
     figures = [e for e in base.related(entry) if e.is_figure][:2]
-    if figures and entry.kind in ("lever", "category"):
+    if figures and entry.kind in HAS_FIGURES:
         values = "; ".join(_brief(f, lang, base) for f in figures)
         return f"{entry.label.get(lang)} — {values}"
     return entry.label.get(lang)

@@ -283,7 +283,7 @@ class MissionBot:
             status + (" truncated" if answer.truncated else ""),
             fact,
             answer,
-            answer.entry if fact is not None and charts.is_chart(answer.entry) else None,
+            charts.chart_of(answer),
         )
 
     def _question_id(self) -> str | None:
@@ -488,9 +488,9 @@ class MissionBot:
             except NotDelivered as exc:
                 log.warning("private copy not deleted user=%s: %s", user, exc)
             fact = answer.entry.id if answer.entry else None
-            shown = answer.entry if answer.status == "answer" else None
-            chart = shown if charts.is_chart(shown) else None
-            reply = Reply(text, blocks, answer.lang, answer.status, fact, answer, chart)
+            reply = Reply(
+                text, blocks, answer.lang, answer.status, fact, answer, charts.chart_of(answer)
+            )
             channel = (body.get("channel") or {}).get("id")
             if channel:
                 await self.upload_chart(client, channel, None, reply)

@@ -123,7 +123,7 @@ def rows_for(index: Index, items: Iterable[Item]) -> list[tuple[dict[str, float]
     out = []
     for item in items:
         query = index.query(item.q)
-        if not query.content or index.unknown_years(query.text):
+        if index.ruled_out(query):
             continue  # declined by rule, whatever the model says
         ranked, outside = index.rank(query)
         if not ranked or index.wrong_year(ranked[0].entry, query):
