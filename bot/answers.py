@@ -130,7 +130,7 @@ class Engine:
             if figures:
                 main = _main_figure(figures, query.intents)
                 if self.index.wrong_year(main, query):
-                    common["reason"] = "not for that year"
+                    common["reason"] = "not for that period"
                     return Answer(question, lang, "unknown", **common)
         common["score"] = match.best.score
         common["confidence"] = match.band

@@ -21,6 +21,14 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 _TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)?|%", re.UNICODE)
 _SEPARATOR = re.compile(r"[.,]")
 _ACCENTED = re.compile(r"[àâäçéèêëîïôöùûüÿœæ]")
+# "4 373", "355 000", "2,000,000": thousands groups (a space, no-break or narrow no-break
+# space in French, a comma in English), one separator throughout
+_DIGIT_GROUPS = re.compile(
+    r"(?<![\d.,])\d{1,3}(?:(?:[ \u00a0\u202f]\d{3})+|(?:,\d{3}){2,})(?![\d]|[.,]\d)"
+)
+_SPACE = re.compile(r"[ \u00a0\u202f,]")
+# a space before "?", "!" or ";": French typography
+_FRENCH_SPACING = re.compile(r"\w[ \u00a0\u202f][?!;]")
 
 
 def fold(text: str) -> str:
@@ -42,6 +50,8 @@ def tokens(text: str) -> list[str]:
 def _tokens(text: str) -> tuple[str, ...]:
     # building an index reads each question of the bank several times: read it once
     out = []
+    if any(c.isdigit() for c in text):
+        text = _DIGIT_GROUPS.sub(lambda m: _SPACE.sub("", m.group()), text)
     for tok in _TOKEN.findall(fold(text)):
         if tok[0].isdigit():
             # "4,373" is a thousands separator, "3,5" a decimal comma
@@ -68,6 +78,45 @@ def stem(token: str) -> str:
         if len(token) > 3 and token.endswith("e"):
             token = token[:-1]
     return token
+
+
+# Sub-year periods, as words name them in either language: months ("m12"), halves
+# ("h2"), quarters ("q4"). "May"/"mai" are left out: too often a verb or a name.
+_MONTHS = {
+    "m01": ("january", "jan", "janvier", "janv"),
+    "m02": ("february", "feb", "fevrier", "fev", "fevr"),
+    "m03": ("march", "mars"),
+    "m04": ("april", "apr", "avril", "avr"),
+    "m06": ("june", "jun", "juin"),
+    "m07": ("july", "jul", "juillet", "juil"),
+    "m08": ("august", "aug", "aout"),
+    "m09": ("september", "sep", "sept", "septembre"),
+    "m10": ("october", "oct", "octobre"),
+    "m11": ("november", "nov", "novembre"),
+    "m12": ("december", "dec", "decembre"),
+}
+_PERIOD_WORDS = {word: mark for mark, words in _MONTHS.items() for word in words}
+_PERIOD_WORDS.update({"h1": "h1", "s1": "h1", "h2": "h2", "s2": "h2"})
+_PERIOD_WORDS.update({f"q{n}": f"q{n}" for n in range(1, 5)})
+_ORDINALS = {
+    "first": "1", "1st": "1", "premier": "1", "premiere": "1", "1er": "1", "1ere": "1",
+    "second": "2", "seconde": "2", "2nd": "2", "deuxieme": "2", "2e": "2", "2eme": "2",
+    "third": "3", "3rd": "3", "troisieme": "3", "3e": "3", "3eme": "3",
+    "fourth": "4", "4th": "4", "quatrieme": "4", "4e": "4", "4eme": "4",
+}  # fmt: skip
+_PARTS = {"half": "h", "semester": "h", "semestre": "h", "quarter": "q", "trimestre": "q"}
+
+
+def periods(text: str) -> frozenset[str]:
+    """The parts of a year a text names: "December 2020" -> {"m12"}, "second half",
+    "2e semestre", "H2" -> {"h2"}, "Q4", "4e trimestre" -> {"q4"}."""
+    words = tokens(text)
+    found = {_PERIOD_WORDS[w] for w in words if w in _PERIOD_WORDS}
+    for first, second in zip(words, words[1:], strict=False):
+        part = _PARTS.get(second)
+        if part and first in _ORDINALS and (part == "q" or _ORDINALS[first] in "12"):
+            found.add(f"{part}{_ORDINALS[first]}")
+    return frozenset(found)
 
 
 class LanguageDetector:
@@ -106,6 +155,8 @@ class LanguageDetector:
             else:
                 total += 0.6 * self._content.get(stem(tok), 0.0)
         total -= 0.4 * len(_ACCENTED.findall(text.lower()))
+        if _FRENCH_SPACING.search(text):
+            total -= 0.3
         return total
 
     def detect(self, text: str, default: str = "en") -> str:

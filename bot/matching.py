@@ -30,7 +30,7 @@ from math import log
 from bot.abstention import Model
 from bot.bayes import NaiveBayes
 from bot.knowledge import LANGS, Entry, FactBase
-from bot.language import stem, tokens
+from bot.language import periods, stem, tokens
 from bot.mending import Mender
 
 MAX_CHARS = 1000  # a longer question is read up to here
@@ -81,6 +81,13 @@ TEXT_WEIGHT = 0.5  # a word found only in an entry's definition or scope counts 
 CUE_WEIGHT = 0.35  # a word that says what is asked ("share", "2019") counts this much
 
 
+def _number_word(value: float) -> str:
+    """A value as the tokenizer reads it in a question ("4373", "54.6"); "" for a number
+    that would read as a year."""
+    word = str(int(value)) if value == int(value) else str(value)
+    return "" if _YEAR.match(word) else word
+
+
 @dataclass(frozen=True)
 class Query:
     text: str
@@ -92,6 +99,7 @@ class Query:
     intents: frozenset[str]
     years: tuple[str, ...]
     mended: int = 0  # how many typed words were mended
+    periods: frozenset[str] = frozenset()  # months, halves, quarters named ("m12", "h2")
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,7 @@ class _Doc:
     words: frozenset[str]  # names and examples
     text: frozenset[str]  # definition, scope, period (minus the above)
     years: frozenset[str]
+    periods: frozenset[str] = frozenset()  # the parts of a year its texts name
 
 
 class Index:
@@ -162,6 +171,14 @@ class Index:
             for c in cues
             if len(c) == 1
         }
+        # words that say what is asked and nothing of what about ("share", "meaning")
+        self._bare_cues = frozenset(
+            c[0]
+            for name, cues in self._cues.items()
+            if name not in ("person", "lever", "category")
+            for c in cues
+            if len(c) == 1
+        )
         self._max_cue = max((len(c) for cues in self._cues.values() for c in cues), default=1)
         self._max_typed = max((len(c) for c in self._typed_cues.get("list", ())), default=1)
 
@@ -312,7 +329,14 @@ class Index:
             for part in (entry.period, entry.label):
                 if part is not None:
                     years.update(t for t in tokens(part.get(lang)) if _YEAR.match(t))
-        doc = _Doc(entry, tuple(names), words, frozenset(text) - words, frozenset(years))
+        # a figure quoted in a question ("the 4,373 placements") points to its entry
+        text.update(number for number in map(_number_word, entry.numbers()) if number)
+        named = (entry.label, entry.period, entry.definition, entry.scope, entry.caveat)
+        marks = frozenset(
+            mark for part in named if part is not None for lang in LANGS
+            for mark in periods(part.get(lang))
+        )  # fmt: skip
+        doc = _Doc(entry, tuple(names), words, frozenset(text) - words, frozenset(years), marks)
         return doc, examples
 
     def query(self, question: str) -> Query:
@@ -352,7 +376,16 @@ class Index:
             intents.add("figure")
         changed = sum(1 for tok in typed if self.mender.mend(tok) != (tok,))
         return Query(
-            text, truncated, content, outside, unknown, cues, frozenset(intents), years, changed
+            text,
+            truncated,
+            content,
+            outside,
+            unknown,
+            cues,
+            frozenset(intents),
+            years,
+            changed,
+            periods(" ".join(mended)),
         )
 
     # ------------------------------------------------------------ scoring
@@ -532,6 +565,10 @@ class Index:
             return f"year {unknown_years[0]} not covered"
         if not query.content:
             return "only words from outside the report" if query.outside else "no topic words"
+        if all(t in self._bare_cues or t.startswith("@") for t in query.content):
+            # "what's the meaning of life": what is asked ("meaning"), but about nothing
+            # the report covers
+            return "no topic words"
         return ""
 
     def match(self, question: str) -> Match:
@@ -566,7 +603,7 @@ class Index:
                 query,
                 None,
                 shown,
-                "not for that year",
+                "not for that period",
                 band,
                 scope,
                 probability,
@@ -603,9 +640,13 @@ class Index:
         return tuple(dict.fromkeys(found))
 
     def wrong_year(self, entry: Entry, query: Query) -> bool:
-        """The question names years and the entry is dated, but not with any of them."""
-        dated = self._docs_by_id[entry.id].years
-        return bool(query.years and dated and not dated & set(query.years))
+        """The question names years and the entry is dated, but not with any of them; or
+        it names a month, half or quarter the entry's texts don't ("in March 2020", when
+        the report gives the year)."""
+        doc = self._docs_by_id[entry.id]
+        if query.periods and not doc.periods & query.periods:
+            return True
+        return bool(query.years and doc.years and not doc.years & set(query.years))
 
     def _linked(self, a: Entry, b: Entry) -> bool:
         return b.id in a.related or a.id in b.related

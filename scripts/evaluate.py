@@ -50,7 +50,7 @@ from bot.answers import Answer, Engine  # noqa: E402
 from bot.knowledge import LANGS, FactBase  # noqa: E402
 from bot.language import fold, stem, tokens  # noqa: E402
 from bot.matching import HAS_FIGURES, WHOLE_KINDS, Index  # noqa: E402
-from bot.render import MAX_DETAILS, MAX_ITEMS  # noqa: E402
+from bot.render import MAX_DETAILS, MAX_ITEMS, format_value, to_text  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,19 @@ def passes(base: FactBase, item: Item, answer: Answer) -> tuple[bool, bool]:
         return False, False
     ok = answers_gold(base, answer.entry.id, item.gold)
     return ok and answer.lang == item.lang, not ok
+
+
+def shows_figure(base: FactBase, item: Item, answer: Answer) -> bool:
+    """Whether an answer in the question's language shows the figure asked for anywhere in
+    its reply (its body, "see also", or a "not what you meant?" reading), as a reader, and
+    the shared scorer, would find it. Only for figures: a definition has no one token."""
+    gold = base.by_id.get(item.gold or "")
+    if gold is None or not gold.is_figure or answer.status != "answer":
+        return False
+    if answer.lang != item.lang:
+        return False
+    value = format_value(gold, item.lang, base)
+    return bool(value) and value in to_text(answer, base)
 
 
 def rows_for(index: Index, items: Iterable[Item]) -> list[tuple[dict[str, float], int, Item]]:
@@ -332,6 +345,7 @@ def main() -> int:
         return 0
 
     results: list[tuple[Item, bool, bool]] = []
+    shown: list[tuple[Item, bool, bool]] = []  # passes when the reply shows the figure
     bm25_results: list[tuple[Item, bool, bool]] = []
     wratio_results: list[tuple[Item, bool, bool]] = []
     failures = []
@@ -345,6 +359,8 @@ def main() -> int:
             answer = engine.ask(item.q)
             ok, bad = passes(base, item, answer)
             results.append((item, ok, bad))
+            seen = not ok and shows_figure(base, item, answer)
+            shown.append((item, ok or seen, bad and not seen))
             if not ok:
                 failures.append((item, answer))
             if bad and item.gold is not None and answer.confidence == "plausible":
@@ -368,6 +384,7 @@ def main() -> int:
     print("| method | en | fr | out of scope declined | all | wrong answers |")
     print("| --- | --- | --- | --- | --- | --- |")
     print(line("engine", summary(results)))
+    print(line("engine, judged by the reply's figure", summary(shown)))
     if not args.no_baselines:
         print(line("BM25 (labels, aliases, definitions, examples)", summary(bm25_results)))
         print(line("WRatio nearest (labels, aliases, examples)", summary(wratio_results)))
@@ -375,6 +392,13 @@ def main() -> int:
         f"\nOf the engine's wrong answers, {sure_wrong} were 'sure' "
         f"({sure_wrong / len(items):.1%} of all questions); {offered} were 'plausible' ones "
         "whose other readings offered the entry asked for."
+    )
+    declined = sum(1 for item, a in failures if item.gold and a.status != "answer")
+    answered = sum(1 for item, a in failures if not item.gold)
+    print(
+        f"Failures: {declined} answerable questions declined, "
+        f"{len(failures) - declined - answered} answered from another entry, "
+        f"{answered} out-of-scope questions answered."
     )
     for item, answer in failures[: args.show]:
         got = answer.entry.id if answer.entry else "-"

@@ -385,3 +385,102 @@ def test_a_quantity_is_not_a_year(engine, text, years):
     assert engine.index.years(text) == years
     if not years:
         assert "not covered" not in engine.ask(text).reason
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("les 4 373 progressions", ["les", "4373", "progressions"]),
+        ("1\u202f350 étudiants", ["1350", "etudiants"]),
+        ("355\u00a0000 utilisateurs", ["355000", "utilisateurs"]),
+        ("2,000,000 visitors", ["2000000", "visitors"]),
+        ("entre 2019 2020", ["entre", "2019", "2020"]),
+        ("de 30 40 ans", ["de", "30", "40", "ans"]),
+    ],
+)
+def test_french_thousands_groups_read_as_one_number(text, words):
+    from bot.language import tokens
+
+    assert tokens(text) == words
+
+
+def _quotable(base) -> list:
+    """Figures whose value (an integer of 4 digits or more, not a year) no other entry has
+    as its value or in its texts."""
+    from bot.language import tokens
+
+    def words(e) -> set[str]:
+        texts = (e.label, e.definition, e.scope, e.period)
+        return {
+            t for part in texts if part for lang in ("en", "fr") for t in tokens(part.get(lang))
+        }
+
+    out = []
+    for e in base:
+        values = e.numbers()
+        if not e.is_figure or len(values) != 1 or values[0] != int(values[0]):
+            continue
+        word = str(int(values[0]))
+        if values[0] < 1000 or 1900 <= values[0] < 2100:
+            continue
+        others = [o for o in base if o is not e]
+        if any(values == o.numbers() or word in words(o) for o in others):
+            continue
+        out.append(e)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_figure_quoted_in_a_question_points_to_its_entry(engine, base, lang):
+    figures = _quotable(base)
+    assert len(figures) >= 5
+    for entry in figures:
+        number = f"{int(entry.numbers()[0]):,}"  # "4,373"; typed "4 373" in French
+        question = f"{number}?" if lang == "en" else f"{number.replace(',', ' ')} ?"
+        query = engine.index.query(question)
+        assert query.content, question
+        ranked, _ = engine.index.rank(query)
+        assert ranked[0].entry.id == entry.id, question
+
+
+@pytest.mark.parametrize(
+    ("text", "marks"),
+    [
+        ("in Dec 2020", {"m12"}),
+        ("en décembre 2019 et janvier 2020", {"m12", "m01"}),
+        ("second half of 2020", {"h2"}),
+        ("au 2e semestre", {"h2"}),
+        ("H1 2020", {"h1"}),
+        ("fourth quarter", {"q4"}),
+        ("roughly half of all courses", set()),
+        ("you may now answer", set()),
+    ],
+)
+def test_parts_of_a_year_are_recognized(text, marks):
+    from bot.language import periods
+
+    assert periods(text) == marks
+
+
+def test_a_month_the_report_does_not_give_is_declined(engine, base):
+    """An entry given for a whole year does not answer for one month of it; an entry given
+    for a month does."""
+    yearly = [e for e in base if e.is_figure and e.period and e.period.get("en").strip().isdigit()]
+    monthly = [e for e in base if e.is_figure and e.period and "December" in e.period.get("en")]
+    assert yearly and monthly
+    for entry in yearly[:10]:
+        year = entry.period.get("en").strip()
+        answer = engine.ask(f"{entry.label.get('en')} in March {year}")
+        assert answer.status == "unknown", entry.id
+    for entry in monthly:
+        answer = engine.ask(f"{entry.label.get('en')}, {entry.period.get('en')}")
+        assert answer.reason != "not for that period", entry.id
+
+
+@pytest.mark.parametrize(
+    "question", ["what's the meaning of life", "what is the share?", "growth 2020", "c'est quoi ?"]
+)
+def test_a_question_that_says_what_is_asked_but_not_about_what_is_declined(engine, question):
+    answer = engine.ask(question)
+    assert answer.status == "unknown"
+    assert answer.entry is None

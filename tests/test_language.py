@@ -71,7 +71,16 @@ def test_detects_french(engine, question):
     assert engine.language(question, default="en") == "fr"
 
 
-@pytest.mark.parametrize("question", ["QPV", "2020", "CPF ?", "😀", ""])
+@pytest.mark.parametrize("question", ["QPV", "2020", "CPF?", "😀", ""])
 def test_undecided_text_follows_the_default(engine, question):
     assert engine.language(question, default="fr") == "fr"
     assert engine.language(question, default="en") == "en"
+
+
+@pytest.mark.parametrize("question", ["CPF ?", "PSE\u00a0?", "QPV 2020 !"])
+def test_a_space_before_the_question_mark_is_french(engine, question):
+    assert engine.language(question, default="en") == "fr"
+
+
+def test_french_spacing_does_not_outweigh_english_words(engine):
+    assert engine.language("how many QPV students ?", default="fr") == "en"
