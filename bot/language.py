@@ -27,6 +27,7 @@ _DIGIT_GROUPS = re.compile(
     r"(?<![\d.,])\d{1,3}(?:(?:[ \u00a0\u202f]\d{3})+|(?:,\d{3}){2,})(?![\d]|[.,]\d)"
 )
 _SPACE = re.compile(r"[ \u00a0\u202f,]")
+_DIGIT = re.compile(r"\d")
 # a space before "?", "!" or ";": French typography
 _FRENCH_SPACING = re.compile(r"\w[ \u00a0\u202f][?!;]")
 
@@ -50,7 +51,7 @@ def tokens(text: str) -> list[str]:
 def _tokens(text: str) -> tuple[str, ...]:
     # building an index reads each question of the bank several times: read it once
     out = []
-    if any(c.isdigit() for c in text):
+    if _DIGIT.search(text):
         text = _DIGIT_GROUPS.sub(lambda m: _SPACE.sub("", m.group()), text)
     for tok in _TOKEN.findall(fold(text)):
         if tok[0].isdigit():
@@ -64,6 +65,7 @@ def _tokens(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=65536)
 def stem(token: str) -> str:
     """A light stemmer shared by both languages: plural and feminine endings go."""
     if len(token) <= 3 or token[0].isdigit():

@@ -154,6 +154,7 @@ class Index:
                 if key:
                     self._synonyms[key] = canonical
         self._max_ngram = max((len(k) for k in self._synonyms), default=1)
+        self._synonym_starts = frozenset(k[0] for k in self._synonyms)
         self.mender = Mender(base)
         self._cues: dict[str, frozenset[tuple[str, ...]]] = {}
         self._typed_cues: dict[str, frozenset[tuple[str, ...]]] = {}
@@ -277,6 +278,10 @@ class Index:
         i = 0
         while i < len(toks):
             stop = raw[i] in self.stop_words
+            if toks[i] not in self._synonym_starts:  # no synonym phrase starts here
+                out.append((toks[i], stop))
+                i += 1
+                continue
             for size in range(min(self._max_ngram, len(toks) - i), 1 if stop else 0, -1):
                 canonical = self._synonyms.get(tuple(toks[i : i + size]))
                 if canonical is not None:
