@@ -77,6 +77,7 @@ CUE_WEIGHTS = (
 )
 # fmt: on
 SHORTLIST = 24  # entries whose example questions are compared one by one
+WHOLE_MARGIN = 0.15  # a category or lever named whole this close to one of its figures wins
 TEXT_WEIGHT = 0.5  # a word found only in an entry's definition or scope counts this much
 CUE_WEIGHT = 0.35  # a word that says what is asked ("share", "2019") counts this much
 
@@ -194,8 +195,11 @@ class Index:
         outside_words: set[str] = set()
         for lang in LANGS:
             for question in base.out_of_scope.get(lang, ()):
-                if self.unknown_years(question):
-                    continue  # declined by its year alone: its other words are the report's
+                if self.years(question) or periods(question):
+                    # out of scope by its date ("certificates in 2021", "in March 2020"),
+                    # which the year and period checks decline: its other words are the
+                    # report's own, and must not count as pointing outside it
+                    continue
                 words = frozenset(self._content(self.read(question, mend=True)))
                 if words:
                     examples.append((-1, words))
@@ -466,6 +470,7 @@ class Index:
             )
         # equal scores: the latest period first (the report is about 2020, 2019 is the baseline)
         out.sort(key=lambda c: (-round(c.score, 6), -self._latest[c.entry.id], c.entry.id))
+        out = self._whole_first(out)
         shared: dict[int, float] = defaultdict(float)
         for tok, weight in weights.items():
             for k in self._outside_postings.get(tok, ()):
@@ -478,6 +483,21 @@ class Index:
         held_out = max((hit / self._outside_weight[k] for k, hit in shared.items()), default=0.0)
         bayes_outside = bayes[-1] if self._bayes.has_outside else 0.0
         return out, {"outside": outside, "bayes_outside": bayes_outside, "held": held_out}
+
+    def _whole_first(self, ranked: list[Candidate]) -> list[Candidate]:
+        """A question that names a category or a lever whole ("how many refugees?") and
+        none of the words that set one of its figures apart gets the category or lever,
+        which answers with its main figure and names the others, when one of its figures
+        ranks just above it."""
+        if not ranked or ranked[0].fit >= 1.0:
+            return ranked
+        best = ranked[0]
+        for c in ranked[1:]:
+            if c.score < best.score - WHOLE_MARGIN:
+                break
+            if c.entry.kind in HAS_FIGURES and c.fit >= 1.0 and self._linked(c.entry, best.entry):
+                return [c, *(x for x in ranked if x is not c)]
+        return ranked
 
     @staticmethod
     def _kind_cues(doc: _Doc, query: Query) -> tuple[float, ...]:
