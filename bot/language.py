@@ -21,15 +21,24 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 _TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)?|%", re.UNICODE)
 _SEPARATOR = re.compile(r"[.,]")
 _ACCENTED = re.compile(r"[àâäçéèêëîïôöùûüÿœæ]")
-# "4 373", "355 000", "2,000,000": thousands groups (a space, no-break or narrow no-break
-# space in French, a comma in English), one separator throughout
-_DIGIT_GROUPS = re.compile(
-    r"(?<![\d.,])\d{1,3}(?:(?:[ \u00a0\u202f]\d{3})+|(?:,\d{3}){2,})(?![\d]|[.,]\d)"
-)
-_SPACE = re.compile(r"[ \u00a0\u202f,]")
+# Thousands groups read as one number: "4 373", "355 000", "3 232,5" (a space, no-break
+# or narrow no-break space, in French) and "2,000,000", "1,000,000.5" (commas, in English;
+# a single ",373" is read by the tokenizer itself). One separator throughout.
+_SPACED_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?(?![\d]|[.,]\d)")
+_COMMA_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?(?![\d]|[.,]\d)")
+_SPACES = re.compile(r"[ \u00a0\u202f]")
+_A_YEAR = re.compile(r"^(?:19|20)\d\d$")
 _DIGIT = re.compile(r"\d")
-# a space before "?", "!" or ";": French typography
-_FRENCH_SPACING = re.compile(r"\w[ \u00a0\u202f][?!;]")
+_COMMA = re.compile(",")
+# a space before "?" or "!": French typography
+_FRENCH_SPACING = re.compile(r"\w[ \u00a0\u202f][?!]")
+
+
+def _joined(match: re.Match[str], separator: re.Pattern[str]) -> str:
+    """A thousands-grouped number without its separators; "2 019" stays as typed (a
+    year is never written in groups)."""
+    whole = separator.sub("", match.group())
+    return match.group() if _A_YEAR.match(whole) else whole
 
 
 def fold(text: str) -> str:
@@ -43,7 +52,8 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Word tokens of folded text: letters or digits, with a decimal part kept on numbers."""
+    """Word tokens of folded text: letters or digits, with a decimal part kept on numbers,
+    and a number written in thousands groups ("4 373", "2,000,000") as one token."""
     return list(_tokens(text))
 
 
@@ -52,7 +62,8 @@ def _tokens(text: str) -> tuple[str, ...]:
     # building an index reads each question of the bank several times: read it once
     out = []
     if _DIGIT.search(text):
-        text = _DIGIT_GROUPS.sub(lambda m: _SPACE.sub("", m.group()), text)
+        text = _SPACED_GROUPS.sub(lambda m: _joined(m, _SPACES), text)
+        text = _COMMA_GROUPS.sub(lambda m: _joined(m, _COMMA), text)
     for tok in _TOKEN.findall(fold(text)):
         if tok[0].isdigit():
             # "4,373" is a thousands separator, "3,5" a decimal comma
@@ -92,7 +103,7 @@ _MONTHS = {
     "m06": ("june", "jun", "juin"),
     "m07": ("july", "jul", "juillet", "juil"),
     "m08": ("august", "aug", "aout"),
-    "m09": ("september", "sep", "sept", "septembre"),
+    "m09": ("september", "sep", "septembre"),  # not "sept": seven in French
     "m10": ("october", "oct", "octobre"),
     "m11": ("november", "nov", "novembre"),
     "m12": ("december", "dec", "decembre"),

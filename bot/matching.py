@@ -173,14 +173,6 @@ class Index:
             for c in cues
             if len(c) == 1
         }
-        # words that say what is asked and nothing of what about ("share", "meaning")
-        self._bare_cues = frozenset(
-            c[0]
-            for name, cues in self._cues.items()
-            if name not in ("person", "lever", "category")
-            for c in cues
-            if len(c) == 1
-        )
         self._max_cue = max((len(c) for cues in self._cues.values() for c in cues), default=1)
         self._max_typed = max((len(c) for c in self._typed_cues.get("list", ())), default=1)
 
@@ -192,10 +184,23 @@ class Index:
             self._docs.append(doc)
             examples.extend((i, words) for words in own)
         self.known_years = frozenset(y for doc in self._docs for y in doc.years)
+        # words that say what is asked and nothing of what about ("share", "meaning"):
+        # the cue words no entry's name uses ("chiffres clés" is a topic)
+        named = {t for doc in self._docs for phrase in doc.names for t in phrase}
+        self._bare_cues = frozenset(
+            c[0]
+            for name, cues in self._cues.items()
+            if name not in ("person", "lever", "category")
+            for c in cues
+            if len(c) == 1 and c[0] not in named
+        )
+        # the year the report is about: the one most of its figures are given for
+        dated = Counter(y for doc in self._docs if doc.entry.is_figure for y in doc.years)
+        report_year = dated.most_common(1)[0][0] if dated else ""
         outside_words: set[str] = set()
         for lang in LANGS:
             for question in base.out_of_scope.get(lang, ()):
-                if self.years(question) or periods(question):
+                if periods(question) or set(self.years(question)) - {report_year}:
                     # out of scope by its date ("certificates in 2021", "in March 2020"),
                     # which the year and period checks decline: its other words are the
                     # report's own, and must not count as pointing outside it
@@ -210,6 +215,8 @@ class Index:
         df.update(outside_words)  # the out-of-scope class counts as one document
         n = len(self._docs) + 1
         self._idf = {t: log(1 + n / c) for t, c in df.items()}
+        # words a third of the entries use ("student", "train"): they name no one topic
+        self._generic = frozenset(t for t, c in df.items() if c > n / 3)
         self._max_idf = max(self._idf.values(), default=1.0)
         self._known = frozenset(t for doc in self._docs for t in doc.words | doc.text)
         self._outside = frozenset(outside_words - self._known)
@@ -394,7 +401,9 @@ class Index:
             frozenset(intents),
             years,
             changed,
-            periods(" ".join(mended)),
+            # a month, half or quarter counts next to a year only ("in March 2020", not
+            # "what did the committee march for"), as typed or as mended ("decmber")
+            periods(text) | periods(" ".join(mended)) if years else frozenset(),
         )
 
     # ------------------------------------------------------------ scoring
@@ -470,7 +479,7 @@ class Index:
             )
         # equal scores: the latest period first (the report is about 2020, 2019 is the baseline)
         out.sort(key=lambda c: (-round(c.score, 6), -self._latest[c.entry.id], c.entry.id))
-        out = self._whole_first(out)
+        out = self._whole_first(query, out)
         shared: dict[int, float] = defaultdict(float)
         for tok, weight in weights.items():
             for k in self._outside_postings.get(tok, ()):
@@ -484,18 +493,22 @@ class Index:
         bayes_outside = bayes[-1] if self._bayes.has_outside else 0.0
         return out, {"outside": outside, "bayes_outside": bayes_outside, "held": held_out}
 
-    def _whole_first(self, ranked: list[Candidate]) -> list[Candidate]:
-        """A question that names a category or a lever whole ("how many refugees?") and
-        none of the words that set one of its figures apart gets the category or lever,
-        which answers with its main figure and names the others, when one of its figures
-        ranks just above it."""
-        if not ranked or ranked[0].fit >= 1.0:
+    def _whole_first(self, query: Query, ranked: list[Candidate]) -> list[Candidate]:
+        """A question that names a category or a lever whole and nothing else but words
+        the whole report uses ("how many refugees did we train?") gets the category or
+        lever, which answers with its main figure and names the others, when one of its
+        figures ranks just above it."""
+        if not ranked or ranked[0].fit >= 1.0 or not ranked[0].entry.is_figure:
             return ranked
         best = ranked[0]
+        asked = {t for t in query.content if t not in query.cues}
         for c in ranked[1:]:
             if c.score < best.score - WHOLE_MARGIN:
                 break
-            if c.entry.kind in HAS_FIGURES and c.fit >= 1.0 and self._linked(c.entry, best.entry):
+            if c.entry.kind not in HAS_FIGURES or not self._linked(c.entry, best.entry):
+                continue
+            names = self._docs_by_id[c.entry.id].names
+            if any(asked <= phrase | self._generic for phrase in names):
                 return [c, *(x for x in ranked if x is not c)]
         return ranked
 

@@ -34,6 +34,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -130,7 +131,11 @@ def shows_figure(base: FactBase, item: Item, answer: Answer) -> bool:
     if answer.lang != item.lang:
         return False
     value = format_value(gold, item.lang, base)
-    return bool(value) and value in to_text(answer, base)
+    # "9%" is not found inside "19%"
+    return (
+        bool(value)
+        and re.search(rf"(?<![\d.,]){re.escape(value)}", to_text(answer, base)) is not None
+    )
 
 
 class Row(NamedTuple):

@@ -456,6 +456,7 @@ def test_a_figure_quoted_in_a_question_points_to_its_entry(engine, base, lang):
         ("fourth quarter", {"q4"}),
         ("roughly half of all courses", set()),
         ("you may now answer", set()),
+        ("les sept recommandations", set()),
     ],
 )
 def test_parts_of_a_year_are_recognized(text, marks):
@@ -480,9 +481,41 @@ def test_a_month_the_report_does_not_give_is_declined(engine, base):
 
 
 @pytest.mark.parametrize(
-    "question", ["what's the meaning of life", "what is the share?", "growth 2020", "c'est quoi ?"]
+    "question", ["what's the meaning of life", "how many?", "combien en 2020 ?", "c'est quoi ?"]
 )
 def test_a_question_that_says_what_is_asked_but_not_about_what_is_declined(engine, question):
     answer = engine.ask(question)
     assert answer.status == "unknown"
     assert answer.entry is None
+
+
+@pytest.mark.parametrize("question", ["chiffres 2020", "les chiffres clés ?"])
+def test_a_cue_word_that_names_an_entry_is_a_topic(engine, question):
+    """ "chiffres" says a number is asked, and it is also half the name of the key figures."""
+    assert engine.ask(question).status == "answer"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how many QPV students in the first half of the list",
+        "what did the committee march for",
+        "les sept recommandations du comité",
+    ],
+)
+def test_a_period_word_without_a_year_declines_nothing(engine, question):
+    assert engine.ask(question).reason != "not for that period"
+
+
+def test_a_period_typed_as_a_word_the_mender_would_change_still_counts(engine):
+    assert engine.index.query("apprentices in the fourth quarter of 2020").periods == {"q4"}
+
+
+def test_a_category_named_whole_answers_but_not_a_question_about_one_of_its_figures(engine, base):
+    for category in (e for e in base if e.kind == "category"):
+        label = category.label.get("en")
+        answer = engine.ask(f"how many {label.lower()} did we train?")
+        assert answer.status == "answer", label
+        figures = {e.id for e in base.related(category) if e.is_figure}
+        # the category itself, or the figure it answers with
+        assert answer.entry.id in figures | {category.id}, label
