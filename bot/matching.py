@@ -264,6 +264,12 @@ class Index:
                 self._outside_weight.append(size)
 
         self._latest = {doc.entry.id: max(map(int, doc.years), default=0) for doc in self._docs}
+        # entries alike for the kind cues (kind, unit, years), numbered
+        alike: dict[tuple[str, str | None, frozenset[str]], int] = {}
+        self._kind_of = [
+            alike.setdefault((doc.entry.kind, doc.entry.unit, doc.years), len(alike))
+            for doc in self._docs
+        ]
         self._docs_by_id = {doc.entry.id: doc for doc in self._docs}
 
     @property
@@ -455,20 +461,21 @@ class Index:
             i: W_COVERAGE * cov / total
             + W_NAME * name[i]
             + W_FIT * fit[i]
-            + W_CUES * bonus(self._docs[i])
+            + W_CUES * bonus(i)
             + W_USAGE * used[i] / total
             + W_BAYES * bayes[i]
             for i, cov in covered.items()
         }
         shortlist = sorted(pre, key=pre.__getitem__, reverse=True)[:SHORTLIST]
         asked = frozenset(weights)
+        weight_of = weights.__getitem__
         out = []
         for i in shortlist:
             example = held = 0.0
             for words, size in self._entry_examples[i]:
                 common = words & asked
                 if common:
-                    hit = sum([weights[t] for t in common])
+                    hit = sum(map(weight_of, common))
                     if 2 * hit / (total + size) > example:
                         example = 2 * hit / (total + size)
                     if hit / size > held:
@@ -546,17 +553,19 @@ class Index:
             )
         )
 
-    def _bonus(self, query: Query) -> Callable[[_Doc], float]:
-        """The kind cues' score of an entry for this question, computed once per kind of
+    def _bonus(self, query: Query) -> Callable[[int], float]:
+        """The kind cues' score of entry `i` for this question, computed once per kind of
         entry (its kind, unit and years decide it)."""
-        seen: dict[tuple[str, str | None, frozenset[str]], float] = {}
+        seen: dict[int, float] = {}
+        kinds, docs = self._kind_of, self._docs
 
-        def bonus(doc: _Doc) -> float:
-            key = (doc.entry.kind, doc.entry.unit, doc.years)
-            if key not in seen:
-                cues = self._kind_cues(doc, query)
-                seen[key] = sum(w * c for w, c in zip(CUE_WEIGHTS, cues, strict=True))
-            return seen[key]
+        def bonus(i: int) -> float:
+            key = kinds[i]
+            score = seen.get(key)
+            if score is None:
+                cues = self._kind_cues(docs[i], query)
+                score = seen[key] = sum(w * c for w, c in zip(CUE_WEIGHTS, cues, strict=True))
+            return score
 
         return bonus
 
