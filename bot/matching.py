@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import log
 
@@ -58,7 +57,7 @@ TIE_MARGIN = 0.02  # closer than this, two unrelated entries are never a "sure" 
 # example questions use the question's words, and the naive Bayes posterior. Chosen once
 # by a search over the bank's cross-validated rankings.
 W_COVERAGE, W_NAME, W_FIT, W_CUES, W_USAGE, W_BAYES = 0.7, 0.6, 0.3, 1.0, 0.6, 0.1
-# What is asked against the kind of entry (one weight per indicator of Index._kind_cues):
+# What is asked against the kind of entry (one weight per indicator of Index._cue_scores):
 # a figure asked, and the entry is a figure / has figures / has none; a share asked, of a
 # share / of a count; a count asked, of a share / of a count; a definition asked, of a
 # figure / of anything else; a person, a lever, a category asked and given; an evolution
@@ -251,13 +250,18 @@ class Index:
         self._usage_postings = {
             tok: [(i, c / n_examples[i]) for i, c in per.items()] for tok, per in usage.items()
         }
-        self._entry_examples: list[list[tuple[frozenset[str], float]]] = [[] for _ in self._docs]
+        # per entry: word -> its example questions using it, and each example's weight
+        self._example_postings: list[dict[str, list[int]]] = [{} for _ in self._docs]
+        self._example_weight: list[list[float]] = [[] for _ in self._docs]
         self._outside_postings: dict[str, list[int]] = defaultdict(list)
         self._outside_weight: list[float] = []
         for owner, words in examples:
             size = sum(self._idf[t] for t in words)
             if owner >= 0:
-                self._entry_examples[owner].append((words, size))
+                number, postings = len(self._example_weight[owner]), self._example_postings[owner]
+                for tok in words:
+                    postings.setdefault(tok, []).append(number)
+                self._example_weight[owner].append(size)
             else:
                 for tok in words:
                     self._outside_postings[tok].append(len(self._outside_weight))
@@ -270,6 +274,7 @@ class Index:
             alike.setdefault((doc.entry.kind, doc.entry.unit, doc.years), len(alike))
             for doc in self._docs
         ]
+        self._kinds = list(alike)
         self._docs_by_id = {doc.entry.id: doc for doc in self._docs}
 
     @property
@@ -456,30 +461,31 @@ class Index:
                 name[owner] = similarity
         # unknown words lend their first letters to the naive Bayes ("apprenticeshipping")
         bayes = self._bayes.posterior((*query.content, *query.outside, *query.unknown))
-        bonus = self._bonus(query)
+        cue, kind_of = self._cue_scores(query), self._kind_of
         pre = {
             i: W_COVERAGE * cov / total
             + W_NAME * name[i]
             + W_FIT * fit[i]
-            + W_CUES * bonus(i)
+            + W_CUES * cue[kind_of[i]]
             + W_USAGE * used[i] / total
             + W_BAYES * bayes[i]
             for i, cov in covered.items()
         }
         shortlist = sorted(pre, key=pre.__getitem__, reverse=True)[:SHORTLIST]
-        asked = frozenset(weights)
-        weight_of = weights.__getitem__
         out = []
         for i in shortlist:
             example = held = 0.0
-            for words, size in self._entry_examples[i]:
-                common = words & asked
-                if common:
-                    hit = sum(map(weight_of, common))
-                    if 2 * hit / (total + size) > example:
-                        example = 2 * hit / (total + size)
-                    if hit / size > held:
-                        held = hit / size
+            postings, sizes = self._example_postings[i], self._example_weight[i]
+            hits: dict[int, float] = defaultdict(float)
+            for tok, weight in weights.items():
+                for number in postings.get(tok, ()):
+                    hits[number] += weight
+            for number, hit in hits.items():
+                size = sizes[number]
+                if 2 * hit / (total + size) > example:
+                    example = 2 * hit / (total + size)
+                if hit / size > held:
+                    held = hit / size
             entry = self._docs[i].entry
             out.append(
                 Candidate(entry, pre[i], covered[i] / total, example, fit[i], bayes[i], held)
@@ -519,23 +525,27 @@ class Index:
                 return [c, *(x for x in ranked if x is not c)]
         return ranked
 
-    @staticmethod
-    def _kind_cues(doc: _Doc, query: Query) -> tuple[float, ...]:
-        """Whether the kind of entry fits what is asked, one indicator per CUE_WEIGHTS."""
-        kind, intents, unit = doc.entry.kind, query.intents, doc.entry.unit
-        figure, has_figures = kind in FIGURE_KINDS, kind in HAS_FIGURES + WHOLE_KINDS
-        is_share = unit in ("percent", "percent_change")
+    def _cue_scores(self, query: Query) -> list[float]:
+        """The kind cues' score for this question of each kind of entry (numbered as in
+        `_kind_of`): what is asked against the entry's kind, unit and years, one
+        indicator per CUE_WEIGHTS."""
+        intents = query.intents
+        wants_figure = "figure" in intents
         share_only = "share" in intents and "count" not in intents
         count_only = "count" in intents and "share" not in intents
-        defining = "definition" in intents and "figure" not in intents
-        dated = bool(query.years and doc.years)
-        matched = dated and bool(doc.years & set(query.years))
-        return tuple(
-            float(x)
-            for x in (
-                "figure" in intents and figure,
-                "figure" in intents and has_figures,
-                "figure" in intents and not figure and not has_figures,
+        defining = "definition" in intents and not wants_figure
+        wants_list = "list" in intents
+        asked_years = frozenset(query.years)
+        scores = []
+        for kind, unit, years in self._kinds:
+            figure, has_figures = kind in FIGURE_KINDS, kind in HAS_FIGURES + WHOLE_KINDS
+            is_share = unit in ("percent", "percent_change")
+            dated = bool(asked_years and years)
+            matched = dated and not asked_years.isdisjoint(years)
+            indicators = (
+                wants_figure and figure,
+                wants_figure and has_figures,
+                wants_figure and not figure and not has_figures,
                 share_only and figure and is_share,
                 share_only and figure and not is_share,
                 count_only and figure and is_share,
@@ -548,26 +558,11 @@ class Index:
                 "evolution" in intents and unit == "percent_change",
                 matched,
                 dated and not matched,
-                "list" in intents and kind in WHOLE_KINDS,
-                "list" in intents and kind in HAS_FIGURES,
+                wants_list and kind in WHOLE_KINDS,
+                wants_list and kind in HAS_FIGURES,
             )
-        )
-
-    def _bonus(self, query: Query) -> Callable[[int], float]:
-        """The kind cues' score of entry `i` for this question, computed once per kind of
-        entry (its kind, unit and years decide it)."""
-        seen: dict[int, float] = {}
-        kinds, docs = self._kind_of, self._docs
-
-        def bonus(i: int) -> float:
-            key = kinds[i]
-            score = seen.get(key)
-            if score is None:
-                cues = self._kind_cues(docs[i], query)
-                score = seen[key] = sum(w * c for w, c in zip(CUE_WEIGHTS, cues, strict=True))
-            return score
-
-        return bonus
+            scores.append(sum(w for w, on in zip(CUE_WEIGHTS, indicators, strict=True) if on))
+        return scores
 
     def features(
         self, query: Query, ranked: list[Candidate], outside: dict[str, float]
