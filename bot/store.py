@@ -183,7 +183,7 @@ class _SQLite(_Backend):
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # a new file only: rows are small, and each commit writes whole pages to the log
             self._conn.execute(f"PRAGMA page_size = {PAGE_BYTES}")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._switch_to_wal()
             if str(mode).lower() != "wal":
                 raise sqlite3.DatabaseError(f"the file cannot use WAL mode ({mode})")
             # in WAL, NORMAL loses no committed write when a process dies, only on power loss
@@ -193,6 +193,18 @@ class _SQLite(_Backend):
             self._conn.execute("PRAGMA foreign_keys = ON")
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"Cannot open {self.where}: {exc}") from None
+
+    def _switch_to_wal(self) -> str:
+        """Turn on WAL mode, waiting as a writer would: processes opening a new file at the
+        same moment may find it locked, and SQLite doesn't wait on its own for this one."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return str(self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Run]:
