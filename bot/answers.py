@@ -59,9 +59,12 @@ class Answer:
 class Engine:
     """The question engine over one validated fact base."""
 
-    def __init__(self, base: FactBase, model: Model | None = None) -> None:
+    def __init__(
+        self, base: FactBase, model: Model | None = None, index: Index | None = None
+    ) -> None:
+        """`index`: one already built over `base` (the cross-validation builds one per fold)."""
         self.base = base
-        self.index = Index(base, model)
+        self.index = index if index is not None else Index(base, model)
         vocab = base.vocabulary
         function_words = {
             lang: [
@@ -99,7 +102,7 @@ class Engine:
         question = question if isinstance(question, str) else str(question)
         reply_lang = lang if lang in LANGS else self.language(question[:MAX_CHARS], default_lang)
         match = self.index.match(question)
-        return self._answer(question, reply_lang, match)
+        return self.answer(question, reply_lang, match)
 
     def answer_fact(self, entry_id: str, lang: str, question: str = "") -> Answer:
         """The answer for one known entry (a button press, a shortcut)."""
@@ -108,7 +111,8 @@ class Engine:
             return Answer(question, lang, "unknown", reason=f"no entry {entry_id}")
         return self._for_entry(question or entry.label.get(lang), lang, entry, (), None)
 
-    def _answer(self, question: str, lang: str, match: Match) -> Answer:
+    def answer(self, question: str, lang: str, match: Match) -> Answer:
+        """The reply to `question` in `lang` for a match already made."""
         query = match.query
         common: dict[str, Any] = {
             "truncated": query.truncated,
@@ -129,7 +133,7 @@ class Engine:
             figures = [e for e in self.base.related(entry) if e.is_figure]
             if figures:
                 main = _main_figure(figures, query.intents)
-                if self.index.wrong_year(main, query):
+                if self.index.wrong_period(main, query):
                     common["reason"] = "not for that period"
                     return Answer(question, lang, "unknown", **common)
         common["score"] = match.best.score

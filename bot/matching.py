@@ -638,7 +638,7 @@ class Index:
                 probability,
                 features,
             )
-        if self.wrong_year(best.entry, query):
+        if self.wrong_period(best.entry, query):
             # never another year's number: "apprentices in 2021" when the report has 2019, 2020
             return Match(
                 "unknown",
@@ -658,7 +658,7 @@ class Index:
         topics): never an entry linked to one already offered, nor one of another year."""
         out: list[Entry] = [match.best.entry] if match.best else []
         for c in match.candidates:
-            if self.wrong_year(c.entry, match.query):
+            if self.wrong_period(c.entry, match.query):
                 continue
             if any(c.entry is e or self._linked(e, c.entry) for e in out):
                 continue
@@ -681,7 +681,7 @@ class Index:
         )
         return tuple(dict.fromkeys(found))
 
-    def wrong_year(self, entry: Entry, query: Query) -> bool:
+    def wrong_period(self, entry: Entry, query: Query) -> bool:
         """The question names years and the entry is dated, but not with any of them; or
         it names a month, half or quarter the entry's texts don't ("in March 2020", when
         the report gives the year)."""

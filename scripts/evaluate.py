@@ -52,7 +52,7 @@ from bot import abstention, knowledge  # noqa: E402
 from bot.answers import Answer, Engine  # noqa: E402
 from bot.knowledge import LANGS, FactBase  # noqa: E402
 from bot.language import fold, stem, tokens  # noqa: E402
-from bot.matching import HAS_FIGURES, WHOLE_KINDS, Candidate, Index, Match, Query  # noqa: E402
+from bot.matching import HAS_FIGURES, WHOLE_KINDS, Index, Match  # noqa: E402
 from bot.render import MAX_DETAILS, MAX_ITEMS, format_value, to_text  # noqa: E402
 
 
@@ -147,40 +147,24 @@ class Row(NamedTuple):
     item: Item
 
 
-def shown_by(index: Index, query: Query, ranked: list[Candidate]) -> set[str]:
-    """The entries whose figures a plausible answer with this best match shows: the
-    entry, the figures listed under it or beside it ("see also"), and the other readings
-    it offers."""
-    base, top = index.base, ranked[0].entry
-    related = [e.id for e in base.related(top)]
-    if top.kind in WHOLE_KINDS:
-        listed = list(top.members or related)[:MAX_ITEMS]
-    elif top.kind in HAS_FIGURES:
-        listed = [e.id for e in base.related(top) if e.is_figure][:MAX_DETAILS]
-        listed += [e.id for f in base.related(top) if f.is_figure for e in base.related(f)][:4]
-    else:
-        listed = related[:4]
-    match = Match("answer", query, ranked[0], tuple(ranked))
-    return {top.id, *listed, *(e.id for e in index.alternatives(match))}
-
-
 def rows_for(index: Index, items: Iterable[Item]) -> list[Row]:
     """Match features and outcome per question."""
+    engine = Engine(index.base, index=index)
     out = []
     for item in items:
         query = index.query(item.q)
         if index.ruled_out(query):
             continue  # declined by rule, whatever the model says
         ranked, outside = index.rank(query)
-        if not ranked or index.wrong_year(ranked[0].entry, query):
+        if not ranked or index.wrong_period(ranked[0].entry, query):
             continue
         gold = item.gold
         correct = int(gold is not None and answers_gold(index.base, ranked[0].entry.id, gold))
-        helpful = bool(correct) or (
-            gold is not None
-            and index.base.by_id[gold].is_figure
-            and gold in shown_by(index, query, ranked)
-        )
+        helpful = bool(correct)
+        if not correct and gold is not None and index.base.by_id[gold].is_figure:
+            # the reply it would get as a plausible answer, with its other readings
+            match = Match("answer", query, ranked[0], tuple(ranked), band="plausible")
+            helpful = shows_figure(index.base, item, engine.answer(item.q, item.lang, match))
         out.append(Row(index.features(query, ranked, outside), correct, helpful, item))
     return out
 

@@ -310,7 +310,8 @@ def test_a_near_miss_names_the_closest_topics_an_off_topic_question_does_not(eng
     text = render.to_text(near, base)
     assert all(e.label.get("en") in text for e in near.alternatives)
     assert all(
-        not engine.index.wrong_year(e, engine.index.query(near.question)) for e in near.alternatives
+        not engine.index.wrong_period(e, engine.index.query(near.question))
+        for e in near.alternatives
     )
 
 
